@@ -1,0 +1,1 @@
+"""Platform connectors: each knows its platform and nothing else."""
