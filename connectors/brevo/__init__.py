@@ -1,1 +1,8 @@
-"""brevo connector."""
+"""Brevo sink."""
+
+from connector.platforms import PlatformInfo, Role
+from connectors.brevo.settings import BrevoSettings
+
+__all__ = ["PLATFORM", "BrevoSettings"]
+
+PLATFORM = PlatformInfo(name="brevo", role=Role.SINK, settings=BrevoSettings, title="Brevo")
