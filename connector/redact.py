@@ -82,8 +82,9 @@ class Redactor:
         for secret in self._ordered:
             if secret in value:
                 value = value.replace(secret, MASK)
-        value = _PAIR.sub(lambda m: m.group("name") + MASK, value)
+        # Auth schemes first: "Authorization: Bearer x" must lose x, not just the word Bearer.
         value = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", value)
+        value = _PAIR.sub(lambda m: m.group("name") + MASK, value)
         if self._mask_emails:
             value = _EMAIL.sub(lambda m: mask_email(m.group(0)), value)
         return value
