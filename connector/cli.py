@@ -19,8 +19,8 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import BaseModel, SecretStr
 from rich.console import Console
-from sqlalchemy.engine import make_url
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from connector import __version__
 from connector.config import Settings, load_settings, resolve_config_path

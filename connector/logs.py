@@ -23,7 +23,10 @@ from connector.redact import Redactor
 __all__ = ["CONTEXT_KEYS", "JsonFormatter", "RedactingFilter", "configure_logging", "log_context"]
 
 CONTEXT_KEYS = ("pipeline", "shop", "esp", "run_id")
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("connector_log_context", default={})
+# An immutable default: a shared mutable dict would leak ids between contexts.
+_context: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
+    "connector_log_context", default=()
+)
 
 # LogRecord attributes that are not "extra" fields supplied by the caller.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -32,8 +35,8 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 @contextlib.contextmanager
 def log_context(**values: str | int | None) -> Iterator[None]:
     """Add ids to every log line emitted inside the block (and in tasks started from it)."""
-    merged = {**_context.get(), **{k: str(v) for k, v in values.items() if v is not None}}
-    token = _context.set(merged)
+    merged = {**dict(_context.get()), **{k: str(v) for k, v in values.items() if v is not None}}
+    token = _context.set(tuple(merged.items()))
     try:
         yield
     finally:
@@ -48,7 +51,7 @@ class RedactingFilter(logging.Filter):
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
+        for key, value in _context.get():
             if not hasattr(record, key):
                 setattr(record, key, value)
         record.msg = self.redactor.text(record.getMessage())

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
-__all__ = ["MASK", "Redactor", "mask_email"]
+__all__ = ["MASK", "SECRET_NAMES", "Redactor", "mask_email"]
 
 MASK = "***"
 
@@ -44,9 +44,9 @@ SECRET_NAMES = frozenset(
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 # name=value or "name": "value" pairs whose name says they are secret, e.g. in a body excerpt.
+_NAMES = "|".join(re.escape(n) for n in sorted(SECRET_NAMES, key=len, reverse=True))
 _PAIR = re.compile(
-    r"""(?P<name>["']?(?:%s)["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,;}]+)"""
-    % "|".join(re.escape(n) for n in sorted(SECRET_NAMES, key=len, reverse=True)),
+    r"""(?P<name>["']?(?:""" + _NAMES + r""")["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,;}]+)""",
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"\b(Bearer|Basic|OAuth)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE)
@@ -66,9 +66,11 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = (), *, mask_emails: bool = True) -> None:
         self._secrets = frozenset(s for s in secrets if s and len(s) >= _MIN_SECRET_LEN)
+        # A secret can also appear URL-encoded (in a query string or a form body).
+        encoded = {form for s in self._secrets for form in (quote(s, safe=""), quote_plus(s, safe=""))}
         self._mask_emails = mask_emails
         # Longest first, so a secret that contains another is removed whole.
-        self._ordered = sorted(self._secrets, key=len, reverse=True)
+        self._ordered = sorted(self._secrets | encoded, key=len, reverse=True)
 
     def with_secrets(self, secrets: Iterable[str]) -> Redactor:
         """A new redactor that also knows ``secrets``."""

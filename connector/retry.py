@@ -19,9 +19,16 @@ from typing import Any
 import httpx
 import tenacity
 
-from connector.errors import RateLimitedError, TransientError
+from connector.errors import (
+    AuthError,
+    NotFoundError,
+    RateLimitedError,
+    RemoteAPIError,
+    ServerError,
+    TransientError,
+)
 
-__all__ = ["Outcome", "RetryPolicy", "build_retrying", "classify", "parse_retry_after"]
+__all__ = ["Outcome", "RetryPolicy", "build_retrying", "classify", "error_for", "parse_retry_after"]
 
 
 class Outcome(enum.Enum):
@@ -40,9 +47,7 @@ class Outcome(enum.Enum):
 _RETRYABLE_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
-def classify(
-    status: int | None, exc: BaseException | None, *, expected: Collection[int] = ()
-) -> Outcome:
+def classify(status: int | None, exc: BaseException | None, *, expected: Collection[int] = ()) -> Outcome:
     """Classify one attempt by its status code or the exception it raised.
 
     Args:
@@ -68,6 +73,37 @@ def classify(
     if status == 404:
         return Outcome.NOT_FOUND
     return Outcome.FAIL
+
+
+_ERROR_CLASSES: dict[Outcome, type[RemoteAPIError]] = {
+    Outcome.RETRY: ServerError,
+    Outcome.AUTH: AuthError,
+    Outcome.NOT_FOUND: NotFoundError,
+    Outcome.FAIL: RemoteAPIError,
+}
+
+
+def error_for(
+    outcome: Outcome,
+    *,
+    platform: str,
+    status: int,
+    method: str,
+    url: str,
+    excerpt: str,
+    retry_after: float | None = None,
+) -> RemoteAPIError:
+    """The error for a response that :func:`classify` did not call OK.
+
+    ``url`` and ``excerpt`` must already be redacted: they go into the message as they are.
+    """
+    message = f"{platform} API error: {status} {method} {url}" + (f": {excerpt}" if excerpt else "")
+    fields = {"status": status, "method": method, "url": url, "excerpt": excerpt, "platform": platform}
+    if outcome is Outcome.RATE_LIMITED:
+        return RateLimitedError(message, retry_after=retry_after, **fields)
+    if outcome is Outcome.OK:
+        raise ValueError("an OK outcome is not an error")
+    return _ERROR_CLASSES[outcome](message, **fields)  # type: ignore[arg-type]
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -58,3 +58,10 @@ def test_excerpt_is_short_single_line_and_redacted() -> None:
 
 def test_repr_does_not_list_secrets() -> None:
     assert "hunter2hunter2" not in repr(Redactor(["hunter2hunter2"]))
+
+
+def test_url_encoded_secret_is_removed_too() -> None:
+    r = Redactor(["ab+c/d==secret"])
+    out = r.url("https://api.example.com/x?state=ab%2Bc%2Fd%3D%3Dsecret&page=1")
+    assert "ab%2Bc%2Fd%3D%3Dsecret" not in out and "ab+c/d==secret" not in out
+    assert "page=1" in out
