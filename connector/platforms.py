@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from importlib import import_module
 from importlib.metadata import entry_points
 from types import MappingProxyType
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -45,6 +47,20 @@ class PlatformInfo:
     role: Role
     settings: type[AccountSettings]
     title: str
+    # "module:attribute" of the platform's sandbox factory, imported only when a sandbox is wanted
+    # (sandboxes pull in server-side dependencies the connector itself does not need).
+    sandbox: str | None = None
+
+    def load_sandbox(self) -> Any:
+        """Import and return the sandbox factory named by ``sandbox``.
+
+        Raises:
+            LookupError: the platform has no sandbox (yet).
+        """
+        if not self.sandbox:
+            raise LookupError(f"the {self.title} connector has no sandbox in this version")
+        module, _, attribute = self.sandbox.partition(":")
+        return getattr(import_module(module), attribute)
 
 
 @cache
