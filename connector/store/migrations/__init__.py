@@ -1,0 +1,1 @@
+"""Alembic migrations of the state store; run them through :mod:`connector.store.migrate`."""

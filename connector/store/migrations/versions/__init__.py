@@ -1,0 +1,1 @@
+"""Store schema revisions, one file each, never edited once released."""

@@ -1,0 +1,251 @@
+"""The store's tables, as SQLAlchemy Core metadata.
+
+This is the *target* the migrations must produce: ``tests/test_migrations.py`` compares the
+migrated database with it, so a change here without a new revision in ``migrations/versions``
+fails the tests.
+
+Design (see the performance notes): integer surrogate keys so joins and per-customer staging
+tables use integer keys; source records keep their namespaced id in ``source_id``; line items
+carry the order's ``customer_id`` so per-customer aggregates never join line items to orders,
+with covering indexes for the favourite-category and product queries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from connector.store.coltypes import JsonText, MoneyType, UtcDateTime
+
+__all__ = [
+    "JsonText",
+    "MoneyType",
+    "UtcDateTime",
+    "carts",
+    "cursors",
+    "customers",
+    "line_items",
+    "metadata",
+    "orders",
+    "pushed_state",
+    "quarantine",
+    "sync_runs",
+]
+
+# Deterministic constraint names on every backend, so later migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _text(name: str, *, nullable: bool = True) -> Column[str]:
+    return Column(name, Text, nullable=nullable)
+
+
+def _money(name: str, *, nullable: bool = False) -> Column[Decimal]:
+    return Column(name, MoneyType, nullable=nullable)
+
+
+def _time(name: str, *, nullable: bool = False) -> Column[datetime]:
+    return Column(name, UtcDateTime, nullable=nullable)
+
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _text("source_id", nullable=False),
+    _text("platform", nullable=False),
+    _text("shop", nullable=False),
+    _text("email", nullable=False),
+    _text("first_name"),
+    _text("last_name"),
+    _text("phone"),
+    _text("company"),
+    _text("locale"),
+    _text("country"),
+    _text("region"),
+    _text("city"),
+    _text("postal_code"),
+    Column("birthday", Date, nullable=True),
+    Column("tags", JsonText, nullable=False),
+    Column("attributes", JsonText, nullable=False),
+    _text("consent_state", nullable=False),
+    _time("consent_updated_at", nullable=True),
+    _text("consent_source", nullable=False),
+    _text("consent_opt_in_level"),
+    Column("is_staff", Boolean, nullable=False),
+    _time("created_at"),
+    _time("updated_at"),
+    _time("stored_at"),
+    UniqueConstraint("source_id"),
+    Index(None, "email"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _text("source_id", nullable=False),
+    _text("platform", nullable=False),
+    _text("shop", nullable=False),
+    _text("customer_ref"),
+    Column("customer_id", Integer, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True),
+    _text("email"),
+    _text("number"),
+    _text("status", nullable=False),
+    _text("financial_status", nullable=False),
+    _text("currency", nullable=False),
+    _money("subtotal"),
+    _money("discount_total"),
+    _money("shipping_total"),
+    _money("tax_total"),
+    _money("total"),
+    _money("refunded_total"),
+    Column("discount_codes", JsonText, nullable=False),
+    _text("source_channel"),
+    Column("test", Boolean, nullable=False),
+    _time("created_at"),
+    _time("updated_at"),
+    _time("processed_at", nullable=True),
+    _time("cancelled_at", nullable=True),
+    _text("billing_country"),
+    _text("billing_region"),
+    _text("billing_city"),
+    _text("billing_postal_code"),
+    Column("attributes", JsonText, nullable=False),
+    _time("stored_at"),
+    UniqueConstraint("source_id"),
+    Index(None, "customer_id", "created_at"),
+    Index(None, "updated_at"),
+    Index(None, "customer_ref"),
+    # Guest orders have no customer, only an email: grouping them by person needs this.
+    Index(None, "email"),
+)
+
+line_items = Table(
+    "line_items",
+    metadata,
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    # Copied from the order (and filled in by the link step) so per-customer aggregates over
+    # millions of line items read one covering index instead of joining through orders.
+    Column("customer_id", Integer, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True),
+    _text("line_ref"),
+    _text("product_id"),
+    _text("variant_id"),
+    _text("sku"),
+    _text("title", nullable=False),
+    _text("product_type"),
+    _text("category"),
+    _text("vendor"),
+    Column("quantity", Integer, nullable=False),
+    _money("unit_price"),
+    _money("total", nullable=True),
+    Column("refunded_quantity", Integer, nullable=False),
+    PrimaryKeyConstraint("order_id", "position"),
+    Index(None, "customer_id", "category", "quantity"),
+    Index(None, "customer_id", "product_id"),
+)
+
+carts = Table(
+    "carts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _text("source_id", nullable=False),
+    _text("platform", nullable=False),
+    _text("shop", nullable=False),
+    _text("customer_ref"),
+    Column("customer_id", Integer, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True),
+    _text("email", nullable=False),
+    _text("currency", nullable=False),
+    _money("value"),
+    Column("items", JsonText, nullable=False),
+    _time("created_at"),
+    _time("updated_at"),
+    _time("completed_at", nullable=True),
+    _text("recovery_url"),
+    _time("stored_at"),
+    UniqueConstraint("source_id"),
+    Index(None, "email"),
+    Index(None, "customer_ref"),  # the link step looks carts up by customer
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    _text("scope", nullable=False),
+    _text("stream", nullable=False),
+    _text("value", nullable=False),
+    _time("updated_at"),
+    PrimaryKeyConstraint("scope", "stream"),
+)
+
+pushed_state = Table(
+    "pushed_state",
+    metadata,
+    _text("sink", nullable=False),
+    _text("person_id", nullable=False),
+    _text("email", nullable=False),
+    _text("contact_id"),
+    _text("state_hash", nullable=False),
+    # ContactState.canonical_json() verbatim: already deterministic JSON, and what was hashed.
+    _text("state", nullable=False),
+    _time("pushed_at"),
+    PrimaryKeyConstraint("sink", "person_id"),
+    Index(None, "sink", "email"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _text("pipeline", nullable=False),
+    _text("kind", nullable=False),
+    _time("started_at"),
+    _time("finished_at", nullable=True),
+    _text("status", nullable=False),
+    Column("counts", JsonText, nullable=False),
+    Column("requests", JsonText, nullable=False),
+    _text("error"),
+    Index(None, "pipeline", "started_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _text("entity", nullable=False),
+    _text("record_id", nullable=False),
+    # '' means "the whole record": a NULL would never conflict in the unique key below.
+    _text("field", nullable=False),
+    _text("reason", nullable=False),
+    _text("action", nullable=False),
+    _text("payload"),
+    Column("run_id", Integer, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
+    _time("first_seen"),
+    _time("last_seen"),
+    Column("occurrences", Integer, nullable=False),
+    _time("resolved_at", nullable=True),
+    UniqueConstraint("entity", "record_id", "field"),
+)

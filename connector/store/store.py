@@ -1,0 +1,286 @@
+"""The state store: the one object the core uses to keep synced records and its own bookkeeping.
+
+Every operation is written once, in :class:`StoreOperations`, against "a connection to read
+on" and "a connection to write on". :class:`Store` gives each call its own transaction;
+:class:`Transaction` (from :meth:`Store.transaction`) gives all its calls one shared
+transaction, so a page of records and the cursor after it commit together or not at all::
+
+    with store.transaction() as tx:
+        tx.upsert_orders(page.records)
+        tx.add_quarantine(page.quarantined, run_id)
+        tx.set_cursor(shop, "orders", page.cursor)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import StatementError
+
+from connector.clock import Clock, SystemClock
+from connector.errors import StateError
+from connector.models import Cart, Customer, Order
+from connector.protocols import QuarantineEntry
+from connector.store import bookkeeping, entities, pushed
+from connector.store.engine import create_store_engine, redacted_url, write_engine
+from connector.store.migrate import ensure_current, upgrade
+from connector.store.pushed import PushedItem
+from connector.store.records import PushedContact, QuarantinedRecord, RunKind, RunStatus, SyncRun
+from connector.store.schema import metadata
+
+__all__ = ["Store", "StoreOperations", "Transaction"]
+
+
+class StoreOperations:
+    """Every store operation, on connections supplied by :meth:`_reading` and :meth:`_writing`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._writing() as conn:
+            try:
+                yield conn
+            except StatementError as exc:
+                # A column type refused a value (naive datetime, sub-0.0001 money): report that
+                # as the ValueError it is, without the statement and its customer data.
+                if isinstance(exc.orig, ValueError):
+                    raise ValueError(str(exc.orig)) from None
+                raise
+
+    # ----------------------------------------------------------------------- entities
+
+    def upsert_customers(self, customers: Iterable[Customer]) -> int:
+        """Insert or update customers by id, and link orders and carts already stored for them.
+
+        Returns:
+            The number of distinct customers written.
+        """
+        with self._write() as conn:
+            return entities.upsert_customers(conn, customers, self._clock.now())
+
+    def upsert_orders(self, orders: Iterable[Order]) -> int:
+        """Insert or update orders by id, replacing their line items; returns how many were written."""
+        with self._write() as conn:
+            return entities.upsert_orders(conn, orders, self._clock.now())
+
+    def upsert_carts(self, carts: Iterable[Cart]) -> int:
+        """Insert or update abandoned carts by id; returns how many were written."""
+        with self._write() as conn:
+            return entities.upsert_carts(conn, carts, self._clock.now())
+
+    def get_customer(self, source_id: str) -> Customer | None:
+        """The stored customer with this namespaced id (``issues`` are not stored), or ``None``."""
+        with self._reading() as conn:
+            return entities.get_customer(conn, source_id)
+
+    def get_order(self, source_id: str) -> Order | None:
+        """The stored order with this namespaced id, line items in order, or ``None``."""
+        with self._reading() as conn:
+            return entities.get_order(conn, source_id)
+
+    def get_cart(self, source_id: str) -> Cart | None:
+        """The stored cart with this namespaced id, or ``None``."""
+        with self._reading() as conn:
+            return entities.get_cart(conn, source_id)
+
+    def count(self, table_name: str) -> int:
+        """How many rows one of the store's tables holds.
+
+        Raises:
+            ValueError: ``table_name`` is not a store table.
+        """
+        table = metadata.tables.get(table_name)
+        if table is None:
+            raise ValueError(f"unknown store table {table_name!r}; expected one of {sorted(metadata.tables)}")
+        with self._reading() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+    # ----------------------------------------------------------------------- cursors
+
+    def get_cursor(self, scope: str, stream: str) -> str | None:
+        """The saved cursor of ``stream`` in ``scope`` (e.g. a shop), or ``None``."""
+        with self._reading() as conn:
+            return bookkeeping.get_cursor(conn, scope, stream)
+
+    def set_cursor(self, scope: str, stream: str, value: str) -> None:
+        """Save a cursor. Inside :meth:`Store.transaction`, it commits with the page it follows."""
+        with self._write() as conn:
+            bookkeeping.set_cursor(conn, scope, stream, value, self._clock.now())
+
+    # ----------------------------------------------------------------------- pushed state
+
+    def get_pushed(self, sink: str, person_id: str) -> PushedContact | None:
+        """What ``sink`` last confirmed for ``person_id``, or ``None``."""
+        with self._reading() as conn:
+            return pushed.get_pushed(conn, sink, person_id)
+
+    def iter_pushed(self, sink: str) -> Generator[PushedContact, None, None]:
+        """Every pushed state of ``sink`` in ``person_id`` (code point) order, streamed.
+
+        The connection stays open until the iterator is exhausted or closed; wrap it in
+        :func:`contextlib.closing` when stopping early.
+        """
+        with self._reading() as conn:
+            yield from pushed.iter_pushed(conn, sink)
+
+    def record_pushed(self, sink: str, items: Iterable[PushedItem]) -> int:
+        """Record confirmed states: ``(person_id, state, contact_id)`` per person; returns how many."""
+        with self._write() as conn:
+            return pushed.record_pushed(conn, sink, items, self._clock.now())
+
+    # ----------------------------------------------------------------------- runs
+
+    def start_run(self, pipeline: str, kind: RunKind | str) -> int:
+        """Record the start of a run of ``pipeline``; returns the run id."""
+        with self._write() as conn:
+            return bookkeeping.start_run(conn, pipeline, RunKind(kind), self._clock.now())
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: RunStatus | str,
+        counts: Mapping[str, int],
+        requests: Mapping[str, int],
+        error: str | None = None,
+    ) -> None:
+        """Record how a run ended, with record counts and API request counts.
+
+        Raises:
+            StateError: there is no run with this id.
+        """
+        with self._write() as conn:
+            bookkeeping.finish_run(conn, run_id, RunStatus(status), counts, requests, error, self._clock.now())
+
+    def recent_runs(self, pipeline: str | None = None, limit: int = 10) -> list[SyncRun]:
+        """The latest runs, newest first, of one pipeline or of all."""
+        with self._reading() as conn:
+            return bookkeeping.recent_runs(conn, pipeline, limit)
+
+    # ----------------------------------------------------------------------- quarantine
+
+    def add_quarantine(self, entries: Iterable[QuarantineEntry], run_id: int | None = None) -> int:
+        """Record quarantine entries, counting repeats of a known one instead of duplicating it."""
+        with self._write() as conn:
+            return bookkeeping.add_quarantine(conn, entries, run_id, self._clock.now())
+
+    def resolve_quarantine(self, entity: str, record_ids: Iterable[str]) -> int:
+        """Mark these records' open entries resolved (they later passed); returns how many."""
+        with self._write() as conn:
+            return bookkeeping.resolve_quarantine(conn, entity, record_ids, self._clock.now())
+
+    def list_quarantine(self, unresolved_only: bool = True, limit: int = 100) -> list[QuarantinedRecord]:
+        """Quarantine entries, most recently seen first."""
+        with self._reading() as conn:
+            return bookkeeping.list_quarantine(conn, unresolved_only, limit)
+
+    def count_quarantine(self, unresolved_only: bool = True) -> int:
+        """How many quarantine entries there are (open ones only, by default)."""
+        with self._reading() as conn:
+            return bookkeeping.count_quarantine(conn, unresolved_only)
+
+
+class Store(StoreOperations):
+    """The state store. Each call runs in its own transaction; see :meth:`transaction`.
+
+    Open it with :meth:`open`; close it (or use it as a context manager) to release connections.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        """Wrap an engine on a store that is already migrated; :meth:`open` is the usual way in."""
+        super().__init__(clock or SystemClock())
+        self._engine = engine
+        self._writer = write_engine(engine)
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None, migrate: bool = True) -> Store:
+        """Open the store at ``url``, bringing its schema up to date unless ``migrate`` is false.
+
+        Raises:
+            StateError: the store is newer than this connector, or (with ``migrate=False``) not
+                at this connector's schema revision.
+        """
+        engine = create_store_engine(url)
+        try:
+            if migrate:
+                upgrade(engine)
+            else:
+                ensure_current(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock=clock)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for read queries of the segmentation core."""
+        return self._engine
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({redacted_url(self._engine.url)!r})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction for several operations: all of them commit, or none (on any exception).
+
+        Write through ``tx`` only: a write through the :class:`Store` itself inside the block
+        would, on SQLite, wait for the write lock this transaction holds. Reads through the
+        store see the last commit, not this transaction's changes.
+        """
+        with self._writer.begin() as conn:
+            tx = Transaction(conn, self._clock)
+            try:
+                yield tx
+            finally:
+                tx._finish()
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return self._engine.connect()
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return self._writer.begin()
+
+
+class Transaction(StoreOperations):
+    """The store's operations sharing one open transaction; valid only inside its ``with`` block."""
+
+    def __init__(self, connection: Connection, clock: Clock) -> None:
+        super().__init__(clock)
+        self._connection: Connection | None = connection
+
+    def _finish(self) -> None:
+        self._connection = None
+
+    def _shared(self) -> AbstractContextManager[Connection]:
+        if self._connection is None:
+            raise StateError("this store transaction has ended; start a new one with Store.transaction()")
+        return nullcontext(self._connection)
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return self._shared()
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return self._shared()
