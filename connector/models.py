@@ -154,9 +154,28 @@ Currency = Annotated[str, BeforeValidator(_upper_strip), AfterValidator(_check_c
 CountryCode = Annotated[str | None, BeforeValidator(_blank_to_none), BeforeValidator(_upper_strip),
                         AfterValidator(_check_country)]
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-Money = Annotated[Decimal, Field(allow_inf_nan=False)]
-NonNegativeMoney = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-AttributeValue = str | int | float | bool | Decimal | date | datetime
+# Four decimal places cover every ISO 4217 currency; the store keeps money exactly to that
+# precision, so a finer amount is refused here (quarantined) rather than rounded later.
+Money = Annotated[Decimal, Field(allow_inf_nan=False, decimal_places=4)]
+NonNegativeMoney = Annotated[Decimal, Field(ge=0, allow_inf_nan=False, decimal_places=4)]
+AttributeValue = str | int | float | bool | Decimal | date | AwareDatetime
+
+
+def _check_attributes(values: Any) -> Any:
+    # Before the union: a naive datetime is also a ``date`` and would be coerced into one.
+    if not isinstance(values, Mapping):
+        return values
+    checked = {}
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            if value.utcoffset() is None:
+                raise ValueError(f"attribute {key!r}: datetime has no timezone; the source must send an offset or UTC")
+            value = value.astimezone(UTC)
+        checked[key] = value
+    return checked
+
+
+Attributes = Annotated[Mapping[str, AttributeValue], BeforeValidator(_check_attributes)]
 
 
 class _Frozen(BaseModel):
@@ -223,7 +242,7 @@ class Customer(_Frozen):
     is_staff: bool = False
     # Raw custom source values (metafields ``namespace.key``, WooCommerce meta keys) that config
     # maps to typed profile attributes; the core types them, the source only carries them.
-    attributes: Mapping[str, AttributeValue] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
     issues: tuple[FieldIssue, ...] = ()
 
     @model_validator(mode="before")
@@ -322,7 +341,7 @@ class Order(_Frozen):
     cancelled_at: UtcDatetime | None = None
     billing_address: Address = Address()
     line_items: tuple[LineItem, ...] = ()
-    attributes: Mapping[str, AttributeValue] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
 
     @property
     def is_cancelled(self) -> bool:

@@ -320,3 +320,21 @@ def test_any_input_gives_a_customer_or_a_record_error_never_a_crash(data: dict[s
         assert exc.reason
     else:
         assert result.email == result.email.strip().lower()
+
+
+def test_money_finer_than_four_decimal_places_is_quarantinable() -> None:
+    # The store keeps money exactly to 1/10,000; a finer amount must not be rounded silently.
+    assert parse_record(Order, order(total="1.2345")).total == Decimal("1.2345")
+    with pytest.raises(RecordError) as err:
+        parse_record(Order, order(total="1.23456"))
+    assert err.value.field == "total" and "4 decimal places" in err.value.reason
+
+
+def test_attribute_datetimes_must_be_timezone_aware() -> None:
+    ok = parse_record(Customer, customer(attributes={"vip_since": datetime(2024, 5, 1, tzinfo=UTC)}))
+    assert ok.attributes["vip_since"] == datetime(2024, 5, 1, tzinfo=UTC)
+    # A naive datetime is not accepted as a datetime (it stays the string the source sent, or fails).
+    naive = parse_record(Customer, customer(attributes={"vip_since": "2024-05-01T00:00:00"}))
+    assert naive.attributes["vip_since"] == "2024-05-01T00:00:00"
+    with pytest.raises(RecordError):
+        parse_record(Customer, customer(attributes={"vip_since": datetime(2024, 5, 1)}))
