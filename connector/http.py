@@ -11,7 +11,9 @@ connector needs and none should write again:
 * errors from :mod:`connector.errors`, classified by the pure :func:`~connector.retry.classify`;
   their messages, URLs and excerpts, and every log line, go through the client's
   :class:`~connector.redact.Redactor`. Bodies are never logged;
-* :class:`RequestStats` counters, for reporting API requests per platform.
+* :class:`RequestStats` counters, for reporting API requests per platform;
+* :meth:`HttpClient.stream` for bodies too large to hold (bulk exports): the same pacing, errors
+  and redaction, with retries only until the response is established.
 
 A request to an absolute URL on another origin (e.g. a Shopify bulk-export download) is sent
 without the client's auth and secret headers, so a token never travels to a third party.
@@ -19,9 +21,19 @@ without the client's auth and secret headers, so a token never travels to a thir
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -185,8 +197,78 @@ class HttpClient:
             RetriesExhaustedError: a transient failure (429, 408, 5xx, network) outlived the policy.
             ConnectorError: the request could not be sent at all (e.g. an unsupported URL scheme).
         """
+        retrying, once = self._prepare(
+            method, path_or_url, params=params, json=json, content=content, data=data, headers=headers,
+            cost=cost, expected=expected, stream=False,
+        )
+        return await retrying(once)
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+        cost: float = 1.0,
+        expected: Collection[int] = (),
+        secrets: Iterable[str] = (),
+    ) -> AsyncIterator[httpx.Response]:
+        """Open a response whose body is read incrementally, e.g. a multi-gigabyte export file.
+
+        Pacing, redaction, error mapping and the foreign-origin rule are those of :meth:`request`.
+        Retries cover only *establishing* the response (connect, status line, headers): once the
+        caller reads the body, a dropped connection is raised as :class:`NetworkError` and not
+        retried, because a half-consumed stream cannot be replayed without duplicating what the
+        caller already saw. ``secrets`` are further values to keep out of errors and logs, e.g. the
+        signature of a pre-signed download URL, which is a credential in its own right.
+
+        Usage::
+
+            async with client.stream("GET", url) as response:
+                async for line in response.aiter_lines():
+                    ...
+
+        Raises:
+            As :meth:`request` when opening; NetworkError when the body breaks off while read.
+        """
+        secrets = tuple(secrets)  # used twice: for opening, and for a break-off while reading
+        retrying, once = self._prepare(
+            method, path_or_url, params=params, json=None, content=None, data=None, headers=headers,
+            cost=cost, expected=expected, stream=True, secrets=secrets,
+        )
+        response: httpx.Response = await retrying(once)
+        try:
+            yield response
+        except httpx.HTTPError as exc:
+            redactor = self._redactor.with_secrets(secrets)
+            call_url = redactor.url(str(response.request.url))
+            reason = f"{type(exc).__name__}: {redactor.text(str(exc))}".rstrip(": ")
+            self.stats.network_errors += 1
+            message = f"{self.platform} stream broke off: {method.upper()} {call_url}: {reason}"
+            raise NetworkError(message, method=method.upper(), url=call_url) from None
+        finally:
+            await response.aclose()
+
+    def _prepare(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: QueryParams | None,
+        json: Any,
+        content: str | bytes | None,
+        data: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        cost: float,
+        expected: Collection[int],
+        stream: bool,
+        secrets: Iterable[str] = (),
+    ) -> tuple[tenacity.AsyncRetrying, Callable[[], Awaitable[httpx.Response]]]:
+        """The retrying policy and the one-attempt coroutine for one logical request."""
         first = self._client.build_request(method.upper(), path_or_url, params=params, headers=headers)
-        extra = [*_secret_values((headers or {}).items()), *_secret_values(first.url.params.items())]
+        extra = [*secrets, *_secret_values((headers or {}).items()), *_secret_values(first.url.params.items())]
         redactor = self._redactor.with_secrets(extra) if extra else self._redactor
         call = _Call(
             method=method.upper(),
@@ -217,7 +299,7 @@ class HttpClient:
         async def once() -> httpx.Response:
             nonlocal attempt
             attempt += 1
-            return await self._attempt(build(), call, attempt)
+            return await self._attempt(build(), call, attempt, stream=stream)
 
         retrying = build_retrying(
             self.retry_policy,
@@ -225,7 +307,7 @@ class HttpClient:
             before_sleep=lambda state: self._before_sleep(state, call),
             give_up=lambda state: self._give_up(state, call),
         )
-        return await retrying(once)
+        return retrying, once
 
     async def get(self, path_or_url: str, **kwargs: Any) -> httpx.Response:
         """``request("GET", ...)``."""
@@ -243,7 +325,9 @@ class HttpClient:
         """``request("DELETE", ...)``."""
         return await self.request("DELETE", path_or_url, **kwargs)
 
-    async def _attempt(self, request: httpx.Request, call: _Call, attempt: int) -> httpx.Response:
+    async def _attempt(
+        self, request: httpx.Request, call: _Call, attempt: int, *, stream: bool = False
+    ) -> httpx.Response:
         if self.limiter is not None:
             await self.limiter.acquire(call.cost)
         started = self._clock.monotonic()
@@ -251,9 +335,9 @@ class HttpClient:
         try:
             # auth=None on a foreign origin: never hand our credentials to someone else's server.
             if call.foreign:
-                response = await self._client.send(request, auth=None)
+                response = await self._client.send(request, auth=None, stream=stream)
             else:
-                response = await self._client.send(request)
+                response = await self._client.send(request, stream=stream)
         except httpx.HTTPError as exc:
             reason = f"{type(exc).__name__}: {call.redactor.text(str(exc))}".rstrip(": ")
             self._debug(call, reason, started, attempt)
@@ -273,6 +357,14 @@ class HttpClient:
         outcome = classify(status, None, expected=call.expected)
         if outcome is Outcome.OK:
             return response
+        if stream:
+            # An error body is small: read it for the (redacted) excerpt, then free the connection.
+            try:
+                await response.aread()
+            except httpx.HTTPError:
+                pass  # the status alone classifies the error; the excerpt is only a courtesy
+            finally:
+                await response.aclose()
         raise self._status_error(outcome, response, call)
 
     def _status_error(self, outcome: Outcome, response: httpx.Response, call: _Call) -> RemoteAPIError:
