@@ -33,6 +33,9 @@ _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
+    # 64 MiB of page cache (default 2 MiB): bulk upserts touch indexes at random keys, and a
+    # small cache turns each into disk reads. Measured: about a fifth less time in SQLite.
+    "PRAGMA cache_size=-65536",
 )
 
 
