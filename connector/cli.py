@@ -189,7 +189,31 @@ def sandbox_serve(
     state: Annotated[Path | None, typer.Option(help="JSON file to load state from and save it to.")] = None,
 ) -> None:
     """Serve a platform emulator on 127.0.0.1 until stopped."""
-    _not_available(ctx, f"sandbox serve {platform}", "the Shopify source and sandbox release (issue #3)")
+    import inspect  # local imports: only this command may touch the edit zone of cli.py
+
+    from connector.platforms import load_platforms
+    from connector.sandbox.serve import serve
+
+    cli = _state(ctx)
+    info = load_platforms().get(platform)
+    if info is None:
+        _fail(cli, EXIT_CONFIG, f"unknown platform {platform!r}", kind="usage",
+              hint=f"one of: {', '.join(load_platforms())}")
+    try:
+        factory = info.load_sandbox()
+    except (LookupError, ImportError) as exc:
+        _fail(cli, EXIT_NOT_AVAILABLE, f"{info.title}: no sandbox yet ({exc}); nothing was done.",
+              kind="not_available")
+    offered = {"customers": customers, "state_file": state}
+    accepted = inspect.signature(factory).parameters
+    try:
+        sandbox = factory(**{k: v for k, v in offered.items() if k in accepted})
+    except ImportError as exc:  # e.g. the data generator is not installed in this version
+        _fail(cli, EXIT_NOT_AVAILABLE, f"{info.title} sandbox: {exc}; nothing was done.", kind="not_available")
+    try:
+        serve(sandbox, port=port, banner=typer.echo)
+    except (OSError, ValueError) as exc:
+        _fail(cli, EXIT_FAILED, f"cannot serve the {info.title} sandbox on 127.0.0.1:{port}: {exc}", kind="serve")
 
 
 # --------------------------------------------------------------------------- config

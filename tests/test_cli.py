@@ -43,14 +43,25 @@ def test_console_script_is_installed() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["check"], ["sync", "--dry-run"], ["backfill"], ["daemon"], ["status"], ["segments"], ["demo"],
-     ["sandbox", "serve", "shopify"]],
+    [["check"], ["sync", "--dry-run"], ["backfill"], ["daemon"], ["status"], ["segments"], ["demo"]],
 )
 def test_commands_not_built_yet_say_so_and_exit_non_zero(runner: CliRunner, argv: list[str]) -> None:
     result = runner.invoke(app, argv)
     assert result.exit_code == EXIT_NOT_AVAILABLE
     assert "not available" in result.output
     assert "nothing was done" in result.output
+
+
+def test_sandbox_for_a_platform_without_one_says_so(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["sandbox", "serve", "brevo"])
+    assert result.exit_code == EXIT_NOT_AVAILABLE
+    assert "no sandbox yet" in result.output and "nothing was done" in result.output
+
+
+def test_sandbox_for_an_unknown_platform_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["sandbox", "serve", "magento"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "unknown platform 'magento'" in result.output
 
 
 def test_not_available_in_json(runner: CliRunner) -> None:
