@@ -32,6 +32,7 @@ from connectors.shopify.client import (
     ShopifyThrottledError,
 )
 from connectors.shopify.models import PageData, ShopifyAbandonedCheckout, ShopifyCustomer, ShopifyOrder
+from connectors.shopify.sandbox import SANDBOX_TOKEN, create_sandbox
 from connectors.shopify.settings import ShopifySettings
 from connectors.shopify.source import CLOCK_SKEW, ShopifySource
 
@@ -569,13 +570,10 @@ SANDBOX_METAFIELDS = ["facts.birthday", "loyalty.tier"]
 
 @pytest.fixture
 def sandbox(clock: ManualClock) -> Any:
-    module = pytest.importorskip("connectors.shopify.sandbox")
-    return module.create_sandbox(customers=40, seed=7, clock=clock)
+    return create_sandbox(customers=40, seed=7, clock=clock)
 
 
 def sandbox_settings(sandbox: Any) -> ShopifySettings:
-    from connectors.shopify.sandbox import SANDBOX_TOKEN
-
     return ShopifySettings(shop=sandbox.shop.name, access_token=SANDBOX_TOKEN, customer_metafields=SANDBOX_METAFIELDS)
 
 
