@@ -484,14 +484,12 @@ def big_shop() -> dict[str, float]:
 
 
 def test_construction_is_memory_lean(big_shop: dict[str, float]) -> None:
-    # 200,000 customers and ~50,000 orders (orders_per_customer=0.25, no carts: keeps the test at
-    # about a second). The indexes take ~20 bytes a customer and ~21 an order; the sorts briefly
-    # hold a list of floats (32 bytes an item). Measured growth of peak RSS: ~10 MB (the 1M-customer
-    # / 5M-order shop of bench/datagen.py peaks at ~380 MB in all). As objects, 200,000 customers
-    # would take ~140 MB (~700 bytes each, ~1 KB an order), so 40 MB proves nothing is
-    # materialised, with room for allocator noise.
-    # Peak RSS of a fresh process rather than tracemalloc: tracing every allocation slows the
-    # construction's per-record loops 5-10x, which would blow the suite's time budget.
+    # 200,000 customers, ~50,000 orders, no carts (about a second to build). The indexes take ~20
+    # bytes a customer and ~21 an order; the sorts briefly hold a list of floats (32 bytes an item).
+    # Measured peak-RSS growth: ~10 MB (the 1M/5M shop of bench/datagen.py peaks at ~380 MB in all).
+    # As objects, the customers alone would take ~140 MB (~700 bytes each), so 40 MB proves nothing
+    # is materialised, with room for allocator noise. Peak RSS of a fresh process rather than
+    # tracemalloc: tracing every allocation slows the per-record loops 5-10x (too slow for the suite).
     assert big_shop["customers"] == 200_000 and big_shop["orders"] > 45_000
     assert big_shop["grown_kib"] < 40 * 1024, big_shop["grown_kib"]
 
