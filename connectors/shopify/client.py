@@ -246,24 +246,21 @@ class ShopifyClient:
             scope = scope_match.group(0) if scope_match else None
             suffix = f" (missing scope {scope})" if scope else ""
             raise ShopifyAccessDeniedError(
-                f"shopify: access denied{suffix}: {message}",
-                scope=scope,
-                status=response.status_code,
-                method="POST",
-                url=self.http.redactor.url(str(response.request.url)),
-                platform="shopify",
+                f"shopify: access denied{suffix}: {message}", scope=scope, **self._origin(response)
             )
         raise self._error(f"GraphQL errors [{', '.join(codes) or 'no code'}]: {message}", response, codes)
 
     def _error(self, message: str, response: httpx.Response, codes: Sequence[str] = ()) -> ShopifyGraphQLError:
-        return ShopifyGraphQLError(
-            f"shopify: {message}",
-            codes=codes,
-            status=response.status_code,
-            method="POST",
-            url=self.http.redactor.url(str(response.request.url)),
-            platform="shopify",
-        )
+        return ShopifyGraphQLError(f"shopify: {message}", codes=codes, **self._origin(response))
+
+    def _origin(self, response: httpx.Response) -> dict[str, Any]:
+        """Where an error came from, as every RemoteAPIError records it (URL redacted)."""
+        return {
+            "status": response.status_code,
+            "method": "POST",
+            "url": self.http.redactor.url(str(response.request.url)),
+            "platform": "shopify",
+        }
 
     def _on_http_response(self, response: httpx.Response) -> None:
         # A 429 may still carry the bucket (community reports differ on THROTTLED's status code);
