@@ -90,6 +90,9 @@ class QuarantineEntry(_Frozen):
 class Page(_Frozen, Generic[RecordT]):
     """One page of a stream: good records, set-aside ones, and where the stream stands after it.
 
+    ``customers`` (rarely used) are people the source learned about from the page's records,
+    such as guest buyers on an orders page; they are committed together with the page.
+
     ``cursor`` is opaque to the core. It is saved only after ``records`` and ``quarantined`` are
     committed to the store, so a crash replays the page rather than skipping it.
     """
@@ -98,6 +101,9 @@ class Page(_Frozen, Generic[RecordT]):
     records: tuple[RecordT, ...] = ()
     quarantined: tuple[QuarantineEntry, ...] = ()
     cursor: str | None = None
+    # Customers the source derived from this page's records, stored with them in the same commit:
+    # e.g. a WooCommerce guest order makes its buyer a customer (keyed by billing email).
+    customers: tuple[Customer, ...] = ()
 
 
 @runtime_checkable

@@ -24,13 +24,10 @@ Rules, decided once:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from connector.errors import RecordError
 from connector.models import (
@@ -44,7 +41,7 @@ from connector.models import (
     make_id,
     parse_record,
 )
-from connector.protocols import QuarantineEntry
+from connector.quarantine import normalize_batch
 from connectors.shopify.models import (
     MoneyBag,
     ShopifyAbandonedCheckout,
@@ -64,8 +61,6 @@ __all__ = [
 NO_EMAIL = "no email address: cannot be a contact"
 CONSENT_SOURCE = "shopify:emailMarketingConsent"
 
-RawT = TypeVar("RawT", bound=BaseModel)
-RecordT = TypeVar("RecordT", Customer, Order, Cart)
 _Amount = Callable[["MoneyBag | None", str], "str | None"]  # (money bag, field name) -> checked amount
 
 # REDACTED: the customer's data was erased on request (GDPR redaction); INVALID: the address is not
@@ -318,33 +313,3 @@ def normalize_cart(raw: ShopifyAbandonedCheckout, shop: str) -> Cart:
         "recovery_url": raw.abandoned_checkout_url,
     }
     return parse_record(Cart, _drop_none(data), record_id=record_id)
-
-
-# --------------------------------------------------------------------------- batches
-
-
-def normalize_batch(
-    raws: Iterable[RawT], normalize: Callable[[RawT, str], RecordT], shop: str
-) -> tuple[list[RecordT], list[QuarantineEntry]]:
-    """Normalise a batch: good records, and quarantine entries for bad ones and dropped fields.
-
-    A record that fails is quarantined whole with its raw JSON as payload; a record that lost a
-    field (an unusable phone) is kept and the dropped field is reported as ``field_dropped``.
-    """
-    records: list[RecordT] = []
-    quarantined: list[QuarantineEntry] = []
-    for raw in raws:
-        try:
-            record = normalize(raw, shop)
-        except RecordError as error:
-            quarantined.append(QuarantineEntry.from_error(error, payload=_payload(raw)))
-            continue
-        records.append(record)
-        if isinstance(record, Customer):
-            quarantined.extend(QuarantineEntry.from_issue("customer", record.id, issue) for issue in record.issues)
-    return records, quarantined
-
-
-def _payload(raw: BaseModel) -> str:
-    # The raw record as Shopify sent it (wire names), so a quarantined record can be replayed.
-    return json.dumps(raw.model_dump(mode="json", by_alias=True), separators=(",", ":"), ensure_ascii=False)
