@@ -5,4 +5,10 @@ from connectors.woocommerce.settings import WooCommerceSettings
 
 __all__ = ["PLATFORM", "WooCommerceSettings"]
 
-PLATFORM = PlatformInfo(name="woocommerce", role=Role.SOURCE, settings=WooCommerceSettings, title="WooCommerce")
+PLATFORM = PlatformInfo(
+    name="woocommerce",
+    role=Role.SOURCE,
+    settings=WooCommerceSettings,
+    title="WooCommerce",
+    sandbox="connectors.woocommerce.sandbox:create_sandbox",
+)
