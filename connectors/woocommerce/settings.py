@@ -28,7 +28,7 @@ class WooCommerceSettings(AccountSettings):
                     "header), OAuth 1.0a signatures over plain HTTP",
     )
     concurrency: int = Field(default=2, ge=1, le=16, description="requests in flight at once; be gentle")
-    max_requests_per_second: float = Field(default=10.0, gt=0, le=100, description="a ceiling, whatever the concurrency")
+    max_requests_per_second: float = Field(default=10.0, gt=0, le=100, description="a ceiling on request starts")
     timeout_seconds: float = Field(default=60.0, gt=0, le=600, description="per request; shared hosts can be slow")
     verify_tls: bool = True
     consent_meta_key: str | None = Field(

@@ -1,0 +1,285 @@
+"""Reading orders changed in a time range: keyset pages on ``date_modified``, several slices at once.
+
+WordPress lists are offset-paginated (``page``/``offset``), and offsets shift under a running
+shop: an order modified while we page moves to the end of a ``modified``-sorted list, every
+order after it moves up one place, and the one that crosses the page boundary is never read.
+Nothing would ever ask for it again. So this module never pages by offset through a changing
+list. Instead it reads **keyset windows** on the modification time:
+
+* every request is ``orderby=modified&order=asc&modified_after=T-1s&modified_before=END`` with
+  ``dates_are_gmt=true``, ``page=1``, ``per_page=100`` (WordPress's date bounds are exclusive and
+  whole seconds, so ``after T-1s`` means "modified at T or later");
+* after a full page whose last record was modified at ``L``, the next request starts at ``L``
+  again; the records of second ``L`` already read are skipped by id. A short page ends the slice;
+* ``END`` is the run's start (less a clock-skew margin), so an order modified during the run
+  leaves the range instead of shifting it: it is read by the next run;
+* more than a page of records in one second (a bulk edit) cannot be passed by time: that second
+  alone is then read by ``orderby=id`` offset pages, and the scan resumes at the next second.
+
+**Concurrency**: the range is cut into time slices, one per worker (``concurrency``), each read
+as above. A worker that runs out of slices takes the later half of the busiest slice, so a range
+whose orders bunch up near the end (a growing shop) still keeps every worker busy.
+
+**Progress**: each yielded batch carries the *low-water mark* ``W``: every record modified before
+``W`` has been yielded, in this batch or an earlier one. It only counts batches already handed
+to the caller, so a cursor saved from it after the caller committed a batch never skips a record
+of a batch still in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.woocommerce.client import WooCommerceClient
+
+__all__ = ["Batch", "format_gmt", "modified_windows", "parse_gmt"]
+
+SECOND = timedelta(seconds=1)
+EPOCH = datetime(1970, 1, 2, tzinfo=UTC)  # WordPress rejects some dates before 1970-01-01
+_log = logging.getLogger("connectors.woocommerce")
+
+
+def format_gmt(moment: datetime) -> str:
+    """A WordPress date parameter: naive UTC, whole seconds (rounded down)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def parse_gmt(value: object) -> datetime | None:
+    """A ``*_gmt`` field (naive UTC, as WordPress sends it) as an aware datetime; None if unusable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _floor(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Raw records from one request, and the low-water mark after them (see the module docstring)."""
+
+    items: list[dict[str, Any]]
+    low_water: datetime
+
+
+@dataclass(eq=False)
+class _Slice:
+    start: datetime  # the next request reads records modified at or after this second
+    end: datetime  # exclusive
+    seen: set[int] = field(default_factory=set)  # ids already read with modified == start
+    busy: bool = False
+    more: bool = True  # the last page was full: there is more to read
+    done: bool = False
+    committed: datetime | None = None  # progress counted in the low-water mark (handed to the caller)
+    committed_done: bool = False
+
+    def span(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    slice: _Slice
+    items: list[dict[str, Any]]
+    progress: datetime  # the slice's start after this page
+    done: bool
+
+
+class _Scan:
+    def __init__(
+        self,
+        client: WooCommerceClient,
+        resource: str,
+        params: Mapping[str, str | int],
+        per_page: int,
+        workers: int,
+    ) -> None:
+        self.client = client
+        self.resource = resource
+        self.params = dict(params)
+        self.per_page = per_page
+        self.workers = workers
+        self.slices: list[_Slice] = []
+        self.pending: list[_Slice] = []
+        self.queue: asyncio.Queue[_Result | BaseException | None] = asyncio.Queue(maxsize=2 * workers)
+        self.requests = 0
+
+    # ------------------------------------------------------------------ reading one slice page
+
+    async def read(self, part: _Slice) -> _Result:
+        """One keyset page of ``part`` (or, for an overfull second, all of that second)."""
+        page = await self._request(part.start, part.end, orderby="modified", page=1)
+        items = page.items()
+        self.requests += 1
+        keyed = [(item, parse_gmt(item.get("date_modified_gmt"))) for item in items if isinstance(item, dict)]
+        # An order modified at or after `end` belongs to a later slice (after a split) or a later run.
+        keyed = [(item, at) for item, at in keyed if at is None or at < part.end]
+        full = len(items) >= self.per_page
+        stamps = [at for _, at in keyed if at is not None]
+        last = max(stamps, default=None)
+        if full and last is not None and last <= part.start:
+            return await self._read_second(part, keyed)
+        fresh = [item for item, at in keyed if not (at == part.start and _id(item) in part.seen)]
+        if full and last is None:
+            _log.warning("woocommerce %s: a full page of %s without date_modified_gmt; cannot page past it",
+                         self.client.account, self.resource)
+        if not full or last is None or last >= part.end:
+            return _Result(part, fresh, part.end, True)
+        part.seen = {_id(item) for item, at in keyed if at == last} | (part.seen if last == part.start else set())
+        return _Result(part, fresh, last, False)
+
+    async def _read_second(self, part: _Slice, keyed: list[tuple[dict[str, Any], datetime | None]]) -> _Result:
+        """More than a page modified in one second: read that second by id, then move past it."""
+        second = part.start
+        _log.info("woocommerce %s: more than %d %s modified at %s; reading that second by id",
+                  self.client.account, self.per_page, self.resource, format_gmt(second))
+        found: dict[int, dict[str, Any]] = {_id(item): item for item, _ in keyed}
+        number = 1
+        while True:
+            page = await self._request(second, second + SECOND, orderby="id", page=number)
+            self.requests += 1
+            items = [item for item in page.items() if isinstance(item, dict)]
+            for item in items:
+                found.setdefault(_id(item), item)
+            if len(items) < self.per_page:
+                break
+            number += 1
+        fresh = [item for key, item in found.items() if key not in part.seen]
+        nxt = second + SECOND
+        part.seen = set()
+        return _Result(part, fresh, min(nxt, part.end), nxt >= part.end)
+
+    async def _request(self, start: datetime, end: datetime, *, orderby: str, page: int) -> Any:
+        params: dict[str, str | int] = {
+            **self.params,
+            "orderby": orderby,
+            "order": "asc",
+            "dates_are_gmt": "true",
+            "per_page": self.per_page,
+            "page": page,
+            "modified_before": format_gmt(end),
+        }
+        if start > EPOCH:
+            params["modified_after"] = format_gmt(start - SECOND)
+        return await self.client.list(self.resource, params)
+
+    # ------------------------------------------------------------------ scheduling
+
+    def take(self) -> _Slice | None:
+        """The next slice for an idle worker: a pending one, else the later half of the busiest one."""
+        if self.pending:
+            part = self.pending.pop(0)
+            part.busy = True
+            return part
+        victims = [s for s in self.slices if s.busy and not s.done and s.more and s.span() >= 2 * SECOND]
+        if not victims:
+            return None
+        victim = max(victims, key=_Slice.span)
+        middle = _floor(victim.start + victim.span() / 2)
+        if middle <= victim.start:
+            return None
+        part = _Slice(start=middle, end=victim.end, busy=True, committed=middle)
+        victim.end = middle
+        self.slices.append(part)
+        return part
+
+    async def worker(self) -> None:
+        try:
+            while (part := self.take()) is not None:
+                while not part.done:
+                    result = await self.read(part)
+                    part.start, part.done = result.progress, result.done or result.progress >= part.end
+                    part.more = not part.done
+                    await self.queue.put(result)
+                part.busy = False
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            await self.queue.put(exc)
+            return
+        await self.queue.put(None)
+
+    def low_water(self, end: datetime) -> datetime:
+        open_parts = [s.committed for s in self.slices if not s.committed_done and s.committed is not None]
+        return min(open_parts, default=end)
+
+
+async def modified_windows(
+    client: WooCommerceClient,
+    resource: str,
+    *,
+    start: datetime | None,
+    end: datetime,
+    params: Mapping[str, str | int] | None = None,
+    per_page: int = 100,
+    concurrency: int = 1,
+) -> AsyncIterator[Batch]:
+    """Every record of ``resource`` modified in ``[start, end)`` (``start`` None: since the beginning).
+
+    Args:
+        client: the shop's client.
+        resource: ``orders``.
+        start, end: the range, whole seconds; ``end`` should be the run's start less a skew margin.
+        params: further filters, e.g. ``{"status": "pending,failed"}``.
+        per_page: records per request (WordPress allows at most 100).
+        concurrency: slices read at once.
+
+    Yields:
+        Batches in arrival order; a record may appear twice (at a slice boundary), never not at all.
+    """
+    end = _floor(end)
+    begin = _floor(start) if start is not None else EPOCH
+    scan = _Scan(client, resource, params or {}, per_page, max(1, concurrency))
+    if begin >= end:
+        return
+    # One request over the whole range tells how much there is; a small increment ends here.
+    first = _Slice(start=begin, end=end, busy=True, committed=begin)
+    scan.slices.append(first)
+    result = await scan.read(first)
+    first.start, first.done = result.progress, result.done or result.progress >= end
+    first.committed, first.committed_done = first.start, first.done
+    yield Batch(result.items, scan.low_water(end))
+    if first.done:
+        return
+    # The rest, [first.start, end), in equal time slices; stealing evens them out as they go.
+    first.busy = False
+    parts = max(1, scan.workers)
+    step = (end - first.start) / parts
+    bounds = [first.start] + [_floor(first.start + step * i) for i in range(1, parts)] + [end]
+    bounds = sorted(set(bounds))
+    first.end = bounds[1]
+    scan.pending.append(first)
+    for lower, upper in zip(bounds[1:-1], bounds[2:], strict=True):
+        part = _Slice(start=lower, end=upper, committed=lower)
+        scan.slices.append(part)
+        scan.pending.append(part)
+    tasks = [asyncio.create_task(scan.worker()) for _ in range(scan.workers)]
+    finished = 0
+    try:
+        while finished < len(tasks):
+            item = await scan.queue.get()
+            if item is None:
+                finished += 1
+                continue
+            if isinstance(item, BaseException):
+                raise item
+            item.slice.committed = item.progress
+            item.slice.committed_done = item.done or item.progress >= item.slice.end
+            yield Batch(item.items, scan.low_water(end))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _id(item: Mapping[str, Any]) -> int:
+    value = item.get("id")
+    return value if isinstance(value, int) else -1
