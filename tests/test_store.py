@@ -376,6 +376,22 @@ def test_duplicates_within_one_batch_keep_the_last(store: Store) -> None:
     assert store.count("line_items") == 2
 
 
+def test_an_older_version_never_replaces_a_newer_one(store: Store) -> None:
+    later = T0 + timedelta(hours=2)
+    newer = make_customer(1, first_name="New", updated_at=later)
+    older = make_customer(1, first_name="Old", updated_at=T0)
+    store.upsert_customers([newer])
+    store.upsert_customers([older])  # a late page (another slice, a replay) with an older version
+    assert store.get_customer(newer.id) == newer
+    same_time = make_customer(1, first_name="Same time, later page", updated_at=later)
+    store.upsert_customers([same_time])  # equal timestamps: the later write wins
+    assert store.get_customer(newer.id) == same_time
+    # Within one batch the newest wins whatever the order it came in.
+    store.upsert_orders([make_order(7, None, number="#new", updated_at=later), make_order(7, None, number="#old")])
+    stored = store.get_order("shopify:acme:o7")
+    assert stored is not None and stored.number == "#new"
+
+
 def test_orders_stored_before_their_customer_are_linked_later(store: Store) -> None:
     store.upsert_orders([make_order(1, 42, items=2), make_order(2, None, items=1)])
     store.upsert_carts([Cart(id="shopify:acme:c42", customer_id="shopify:acme:42", email="person42@example.com",

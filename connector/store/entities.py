@@ -1,8 +1,9 @@
 """Writing and reading customers, orders (with line items) and carts on one connection.
 
 Writes go in chunks of :data:`~connector.store.sql.CHUNK_SIZE` records, each chunk a few
-``executemany`` calls. Within a chunk the last version of a record wins, so a page that
-lists the same record twice stores it once.
+``executemany`` calls. A record never goes back to an older version: within a chunk the newest
+by ``updated_at`` wins (the later one on a tie), and a stored row is only replaced by one at
+least as new, so a replayed, overlapping or late page cannot undo a newer change.
 
 Orders and carts refer to their customer by source id (``customer_ref``); the integer
 ``customer_id`` is resolved when the customer is already stored, and otherwise filled in by
@@ -28,12 +29,18 @@ RecordT = TypeVar("RecordT", Customer, Order, Cart)
 
 
 def _latest(chunk: Sequence[RecordT]) -> list[RecordT]:
-    return list({record.id: record for record in chunk}.values())
+    """One version per record: the newest by ``updated_at`` (the later one on a tie)."""
+    newest: dict[str, RecordT] = {}
+    for record in chunk:
+        kept = newest.get(record.id)
+        if kept is None or record.updated_at >= kept.updated_at:
+            newest[record.id] = record
+    return list(newest.values())
 
 
 def upsert_customers(conn: Connection, records: Iterable[Customer], now: datetime) -> int:
     """Insert or update customers by source id, then link their orders, line items and carts."""
-    statement = upsert(conn, customers, ["source_id"])
+    statement = upsert(conn, customers, ["source_id"], unless_older="updated_at")
     written = 0
     for chunk in chunked(records):
         batch = _latest(chunk)
@@ -70,7 +77,7 @@ def _link(conn: Connection, refs: list[str]) -> None:
 
 def upsert_orders(conn: Connection, records: Iterable[Order], now: datetime) -> int:
     """Insert or update orders by source id and replace their line items."""
-    statement = upsert(conn, orders, ["source_id"])
+    statement = upsert(conn, orders, ["source_id"], unless_older="updated_at")
     written = 0
     for chunk in chunked(records):
         batch = _latest(chunk)
@@ -92,7 +99,7 @@ def upsert_orders(conn: Connection, records: Iterable[Order], now: datetime) -> 
 
 def upsert_carts(conn: Connection, records: Iterable[Cart], now: datetime) -> int:
     """Insert or update abandoned carts by source id."""
-    statement = upsert(conn, carts, ["source_id"])
+    statement = upsert(conn, carts, ["source_id"], unless_older="updated_at")
     written = 0
     for chunk in chunked(records):
         batch = _latest(chunk)

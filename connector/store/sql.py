@@ -37,6 +37,7 @@ def upsert(
     *,
     update: Iterable[str] | None = None,
     extra: Callable[[ReadOnlyColumnCollection[str, Any]], Mapping[str, ColumnElement[Any]]] | None = None,
+    unless_older: str | None = None,
 ) -> sqlite.Insert | postgresql.Insert:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` in the connection's dialect.
 
@@ -48,6 +49,8 @@ def upsert(
             neither in ``keys`` nor part of the primary key (surrogate ids never change).
         extra: builds further ``SET`` expressions from the proposed row (``excluded``), e.g.
             ``lambda new: {"n": table.c.n + new.n}``.
+        unless_older: a column (e.g. ``updated_at``): a proposed row older than the stored one by
+            it is ignored, so a late or replayed page never brings back an old version.
 
     Raises:
         StateError: the database is neither SQLite nor PostgreSQL.
@@ -64,7 +67,8 @@ def upsert(
     set_: dict[str, Any] = {column: stmt.excluded[column] for column in update}
     if extra is not None:
         set_.update(extra(stmt.excluded))
-    return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
+    where = stmt.excluded[unless_older] >= table.c[unless_older] if unless_older else None
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=where)
 
 
 def lookup_ids(conn: Connection, table: Table, source_ids: Collection[str]) -> dict[str, int]:
