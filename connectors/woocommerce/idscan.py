@@ -25,6 +25,16 @@ __all__ = ["by_ids", "newer_than", "scan_by_id"]
 _OVERLAP = 5
 
 
+def _unseen(items: list[Any], seen: set[int]) -> list[dict[str, Any]]:
+    """The records not yet in ``seen`` (each once), adding them to it."""
+    fresh = []
+    for item in items:
+        if isinstance(item, dict) and item.get("id") not in seen:
+            seen.add(item.get("id"))  # type: ignore[arg-type]
+            fresh.append(item)
+    return fresh
+
+
 def _ids(items: list[Any]) -> list[int]:
     return [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), int)]
 
@@ -50,14 +60,10 @@ async def scan_by_id(
     async def window(offset: int) -> ListPage:
         return await client.list(resource, {**base, "offset": offset})
 
-    first = await window(0)
-    items = first.items()
+    items = (await window(0)).items()
     seen: set[int] = set()
-    last_id = -1
-    fresh = [item for item in items if isinstance(item, dict) and item.get("id") not in seen]
-    seen.update(_ids(items))
-    last_id = max(_ids(items), default=last_id)
-    yield fresh
+    yield _unseen(items, seen)
+    last_id = max(_ids(items), default=-1)
     if len(items) < per_page:
         return
     offset = step
@@ -72,13 +78,12 @@ async def scan_by_id(
             items = (await ahead.pop(offset)).items()
             ids = _ids(items)
             back = offset
-            while ids and ids[0] > last_id and back > 0 and not (set(ids) & seen):
+            while ids and ids[0] > last_id and back > 0:
                 # A gap: more accounts vanished before this window than the overlap absorbs.
                 back = max(0, back - step)
                 items = (await window(back)).items() + items
                 ids = _ids(items)
-            fresh = [item for item in items if isinstance(item, dict) and item.get("id") not in seen]
-            seen.update(ids)
+            fresh = _unseen(items, seen)
             last_id = max(ids, default=last_id)
             yield fresh
             if len(items) < per_page and back == offset:

@@ -17,8 +17,9 @@ list. Instead it reads **keyset windows** on the modification time:
   alone is then read by ``orderby=id`` offset pages, and the scan resumes at the next second.
 
 **Concurrency**: the range is cut into time slices, one per worker (``concurrency``), each read
-as above. A worker that runs out of slices takes the later half of the busiest slice, so a range
-whose orders bunch up near the end (a growing shop) still keeps every worker busy.
+as above. A worker that runs out of slices takes the later half of the slice with the most work
+left (estimated from the density of its last page; only when that half holds at least a page),
+so a range whose orders bunch up near the end (a growing shop) still keeps every worker busy.
 
 **Progress**: each yielded batch carries the *low-water mark* ``W``: every record modified before
 ``W`` has been yielded, in this batch or an earlier one. It only counts batches already handed
@@ -79,12 +80,17 @@ class _Slice:
     seen: set[int] = field(default_factory=set)  # ids already read with modified == start
     busy: bool = False
     more: bool = True  # the last page was full: there is more to read
+    rate: float | None = None  # records per second on the last full page (None: not known yet)
     done: bool = False
     committed: datetime | None = None  # progress counted in the low-water mark (handed to the caller)
     committed_done: bool = False
 
     def span(self) -> timedelta:
         return self.end - self.start
+
+    def backlog(self) -> float:
+        """Records estimated to be left, from the density of the last full page (unknown: none)."""
+        return 0.0 if self.rate is None else self.rate * self.span().total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +142,8 @@ class _Scan:
         if not full or last is None or last >= part.end:
             return _Result(part, fresh, part.end, True)
         part.seen = {_id(item) for item, at in keyed if at == last} | (part.seen if last == part.start else set())
+        earliest = min(stamps)
+        part.rate = len(keyed) / max(1.0, (last - earliest).total_seconds() + 1.0)
         return _Result(part, fresh, last, False)
 
     async def _read_second(self, part: _Slice, keyed: list[tuple[dict[str, Any], datetime | None]]) -> _Result:
@@ -181,10 +189,12 @@ class _Scan:
             part = self.pending.pop(0)
             part.busy = True
             return part
-        victims = [s for s in self.slices if s.busy and not s.done and s.more and s.span() >= 2 * SECOND]
+        # Splitting costs at least one request more; worth it only when the other half holds pages of work.
+        victims = [s for s in self.slices if s.busy and not s.done and s.more and s.span() >= 2 * SECOND
+                   and s.backlog() >= 2 * self.per_page]
         if not victims:
             return None
-        victim = max(victims, key=_Slice.span)
+        victim = max(victims, key=_Slice.backlog)
         middle = _floor(victim.start + victim.span() / 2)
         if middle <= victim.start:
             return None
