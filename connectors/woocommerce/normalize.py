@@ -7,7 +7,7 @@ bound with :func:`functools.partial`, e.g. ``partial(normalize_customer, options
 Rules, decided once:
 
 * **Ids**: ``make_id("woocommerce", <shop>, <id>)``. A guest buyer (``customer_id`` 0) is a customer
-  keyed by the normalised billing email, ``woocommerce:<shop>:guest:<email>``
+  keyed by the normalised billing email, ``woocommerce:<shop>:guest:<sha256 of it, 20 hex digits>``
   (:func:`guest_customer_id`), and every order of that guest links to it. A cart is an unpaid order
   and keeps the order's id (carts and orders are separate tables).
 * **Dates**: only ``*_gmt`` is read; a naive value is UTC, an offset is honoured. The site-local
@@ -57,6 +57,7 @@ Rules, decided once:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -184,12 +185,16 @@ def is_cart(raw: WooOrder) -> bool:
 
 
 def guest_customer_id(shop: str, email: str) -> str:
-    """The id of a guest buyer: ``woocommerce:<shop>:guest:<normalised email>``.
+    """The id of a guest buyer: ``woocommerce:<shop>:guest:<first 20 hex digits of sha256(normalised email)>``.
+
+    Stable for the same address however it was typed, and not the address itself: ids appear in
+    logs, quarantine rows and error messages, which must not carry a customer's email.
 
     Raises:
         ValueError: ``email`` is not a valid email address.
     """
-    return make_id(PLATFORM, shop, f"guest:{normalize_email(email)}")
+    digest = hashlib.sha256(normalize_email(email).encode("utf-8")).hexdigest()[:20]
+    return make_id(PLATFORM, shop, f"guest:{digest}")
 
 
 def consent_state(value: JsonValue, options: NormalizeOptions) -> ConsentState:
