@@ -1,0 +1,215 @@
+"""Sorted indexes that let the WooCommerce sandbox answer any page of a 500,000-order shop in milliseconds.
+
+Built lazily from :class:`~connector.sandbox.indexed.IndexedShop`'s order columns and kept
+current as the shop changes through it (a changed order moves in every index that holds it):
+
+* orders of a set of statuses, sorted by ``(date_modified, id)``, ``(date_created, id)`` or id,
+  as one ``array('q')`` each: ``seconds << 32 | key``, so a ``modified_after``/``modified_before``
+  window is two bisections and a page is a slice (a few sets are kept, least recently used out);
+* each customer's orders, and whether the customer ever paid (WooCommerce's sticky
+  ``paying_customer`` flag);
+* the customers as WordPress users (role, login, email, display name, registration time), read
+  once from the shop because a customer's role (staff are shop managers) is not in any column;
+  then sorted by id, registration or name, per role.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, insort
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from connector.sandbox.indexed import ABSENT, FINANCIALS, STATUSES, IndexedShop, seconds
+from connector.sandbox.records import ShopCustomer, ShopOrder
+from connector.sandbox.shop import Kind, Record
+from connectors.woocommerce.sandbox_ids import display_name, username
+
+__all__ = ["ADMIN_KEY", "PAID", "CustomerRow", "OrderSort", "UserSort", "WooCommerceIndex", "pack", "unpack_key"]
+
+OrderSort = Literal["modified", "date", "id"]
+UserSort = Literal["id", "registered_date", "name", "login"]
+ADMIN_KEY = 0  # the administrator's row in the customer table (user 1)
+PAID = frozenset(FINANCIALS.index(f) for f in ("paid", "partially_refunded", "refunded"))
+_KEY_BITS = 32
+_KEY_MASK = (1 << _KEY_BITS) - 1
+_CACHED_SETS = 12
+_SCAN_CHUNK = 2_000
+
+
+def pack(when: int, key: int) -> int:
+    """A ``(seconds, key)`` position as one sortable integer."""
+    return (when << _KEY_BITS) | key
+
+
+def unpack_key(packed: int) -> int:
+    return packed & _KEY_MASK
+
+
+@dataclass(slots=True)
+class CustomerRow:
+    """What WordPress knows of a user without reading the customer: for filters and sorting."""
+
+    role: str
+    login: str
+    email: str
+    display: str
+    registered: int  # seconds, see connector.sandbox.indexed.seconds
+
+
+@dataclass
+class _Users:
+    rows: dict[int, CustomerRow]
+    sorted: dict[tuple[str, UserSort], list[int]] = field(default_factory=dict)
+
+
+class WooCommerceIndex:
+    """The WooCommerce sandbox's indexes over one shop."""
+
+    def __init__(self, shop: IndexedShop) -> None:
+        self.shop = shop
+        self._orders: OrderedDict[tuple[frozenset[int], OrderSort], array] = OrderedDict()
+        self._by_customer: dict[int, list[int]] | None = None
+        self._paying: bytearray | None = None
+        self._users: _Users | None = None
+        shop.subscribe(self._changed)
+
+    # -- orders --------------------------------------------------------------------------------------------
+    def orders(self, statuses: frozenset[int], by: OrderSort) -> array:
+        """Keys (``by="id"``) or packed positions of the orders in ``statuses``, ascending."""
+        with self.shop.lock:
+            cache_key = (statuses, by)
+            found = self._orders.get(cache_key)
+            if found is not None:
+                self._orders.move_to_end(cache_key)
+                return found
+            columns = self.shop.order_columns()
+            status = columns.status
+            keys = [k for k in range(1, columns.max_key + 1) if status[k] in statuses]
+            if by == "id":
+                built = array("q", keys)
+            else:
+                times = columns.updated if by == "modified" else columns.created
+                built = array("q", sorted((times[k] << _KEY_BITS) | k for k in keys))
+            self._orders[cache_key] = built
+            if len(self._orders) > _CACHED_SETS:
+                self._orders.popitem(last=False)
+            return built
+
+    def orders_of(self, customer_key: int) -> list[int]:
+        """Keys of the customer's orders (0: guest orders), ascending."""
+        with self.shop.lock:
+            if self._by_customer is None:
+                columns = self.shop.order_columns()
+                by: dict[int, list[int]] = {}
+                owner, status = columns.customer, columns.status
+                for key in range(1, columns.max_key + 1):
+                    if status[key] != ABSENT:
+                        by.setdefault(owner[key], []).append(key)
+                self._by_customer = by
+            return self._by_customer.get(customer_key, [])
+
+    def is_paying(self, customer_key: int) -> bool:
+        """Whether the customer ever had a paid order (WooCommerce never clears the flag)."""
+        with self.shop.lock:
+            if self._paying is None:
+                columns = self.shop.order_columns()
+                paying = bytearray(max(columns.customer, default=0) + 1)
+                financial, owner = columns.financial, columns.customer
+                for key in range(1, columns.max_key + 1):
+                    if financial[key] in PAID and columns.status[key] != ABSENT:
+                        paying[owner[key]] = 1
+                self._paying = paying
+            return 0 < customer_key < len(self._paying) and bool(self._paying[customer_key])
+
+    # -- customers -----------------------------------------------------------------------------------------
+    def user(self, key: int) -> CustomerRow | None:
+        """The user row of customer ``key`` (``ADMIN_KEY``: the administrator)."""
+        return self._user_table().rows.get(key)
+
+    def users(self, role: str, by: UserSort) -> list[int]:
+        """Customer keys with ``role`` (``all``: everyone, the administrator included), sorted ``by``."""
+        with self.shop.lock:
+            table = self._user_table()
+            cache_key = (role, by)
+            found = table.sorted.get(cache_key)
+            if found is None:
+                rows = table.rows
+                keys = [k for k, row in rows.items() if role in ("all", row.role)]
+                if by == "id":
+                    keys.sort()
+                elif by == "registered_date":
+                    keys.sort(key=lambda k: (rows[k].registered, k))
+                elif by == "login":
+                    keys.sort(key=lambda k: (rows[k].login.casefold(), k))
+                else:
+                    keys.sort(key=lambda k: (rows[k].display.casefold(), k))
+                found = table.sorted[cache_key] = keys
+            return found
+
+    def _user_table(self) -> _Users:
+        with self.shop.lock:
+            if self._users is None:
+                rows: dict[int, CustomerRow] = {}
+                after: int | None = None
+                while True:
+                    batch = self.shop.scan("customers", order_by="key", after=after, limit=_SCAN_CHUNK)
+                    for customer in batch:
+                        if isinstance(customer, ShopCustomer):
+                            rows[customer.key] = _row(customer)
+                    if len(batch) < _SCAN_CHUNK:
+                        break
+                    after = batch[-1].key
+                first = min((row.registered for row in rows.values()), default=0)
+                rows[ADMIN_KEY] = CustomerRow("administrator", "admin", "", "admin", first - 86_400)
+                self._users = _Users(dict(sorted(rows.items())))
+            return self._users
+
+    # -- keeping current -------------------------------------------------------------------------------------
+    def _changed(self, kind: Kind, before: Record | None, after: Record) -> None:
+        if isinstance(after, ShopOrder):
+            self._order_changed(before if isinstance(before, ShopOrder) else None, after)
+        elif isinstance(after, ShopCustomer) and self._users is not None:
+            self._users.rows[after.key] = _row(after)
+            self._users.sorted.clear()
+
+    def _order_changed(self, before: ShopOrder | None, after: ShopOrder) -> None:
+        old_status = STATUSES.index(before.status) if before else None
+        new_status = STATUSES.index(after.status)
+        for (statuses, by), positions in self._orders.items():
+            if old_status in statuses and before is not None:
+                _discard(positions, _position(before, by))
+            if new_status in statuses:
+                insort(positions, _position(after, by))
+        if self._by_customer is not None:
+            if before is not None:
+                _discard_list(self._by_customer.get(before.customer_key or 0, []), after.key)
+            insort(self._by_customer.setdefault(after.customer_key or 0, []), after.key)
+        if self._paying is not None and FINANCIALS.index(after.financial) in PAID and after.customer_key:
+            if after.customer_key >= len(self._paying):
+                self._paying.extend(bytes(after.customer_key + 1 - len(self._paying)))
+            self._paying[after.customer_key] = 1
+
+
+def _row(customer: ShopCustomer) -> CustomerRow:
+    return CustomerRow("shop_manager" if customer.is_staff else "customer", username(customer), customer.email,
+                       display_name(customer), seconds(customer.created_at))
+
+
+def _position(order: ShopOrder, by: OrderSort) -> int:
+    if by == "id":
+        return order.key
+    return pack(seconds(order.updated_at if by == "modified" else order.created_at), order.key)
+
+
+def _discard(positions: array, position: int) -> None:
+    i = bisect_left(positions, position)
+    if i < len(positions) and positions[i] == position:
+        del positions[i]
+
+
+def _discard_list(keys: Sequence[int], key: int) -> None:
+    if isinstance(keys, list) and key in keys:
+        keys.remove(key)
