@@ -31,16 +31,16 @@ from connector.clock import Clock, SystemClock
 from connector.sandbox.app import SandboxApp
 from connector.sandbox.faults import FaultPlan, FaultResponses
 from connector.sandbox.host import Delayed, RequestRateLimit
-from connector.sandbox.indexed import IndexedShop
 from connector.sandbox.restore import restore_shop
 from connector.sandbox.shop import ShopState
 from connector.sandbox.state import load_state
 from connectors.woocommerce.sandbox_auth import WooCommerceAuth, query_of
+from connectors.woocommerce.sandbox_ids import customer_id, order_id
 from connectors.woocommerce.sandbox_index import WooCommerceIndex
 from connectors.woocommerce.sandbox_routes import API_ROOT, routes
 from connectors.woocommerce.sandbox_wp import site_root, wp_json, wp_response
 
-__all__ = ["SANDBOX_KEY", "SANDBOX_SECRET", "create_sandbox", "index_of"]
+__all__ = ["SANDBOX_KEY", "SANDBOX_SECRET", "create_sandbox", "customer_id", "index_of", "order_id"]
 
 SANDBOX_KEY = "ck_sandbox_key"  # noqa: S105 - the sandbox's public, documented credential
 SANDBOX_SECRET = "cs_sandbox_secret"  # noqa: S105 - the sandbox's public, documented credential
@@ -150,27 +150,27 @@ def create_sandbox(
         base_url: the site's address for in-process clients.
 
     Returns:
-        The sandbox. ``sandbox.shop`` is an :class:`~connector.sandbox.indexed.IndexedShop` over
-        the shop: change data through it (``update``/``add``) so the sandbox's indexes follow.
+        The sandbox. ``sandbox.shop`` is the shop: change it (``update``/``add``, at the clock's
+        now) and the next request sees the change.
     """
     clock = clock or SystemClock()
     saved = load_state(state_file)
-    indexed = IndexedShop(shop if shop is not None else restore_shop(saved, customers=customers, seed=seed))
-    index = WooCommerceIndex(indexed)
+    shop = shop if shop is not None else restore_shop(saved, customers=customers, seed=seed)
+    index = WooCommerceIndex(shop)
     auth = WooCommerceAuth(consumer_key, consumer_secret, clock, https=https, strip_authorization=strip_authorization)
     limit = RequestRateLimit(rate_limit[0], rate_limit[1], clock) if rate_limit else None
     sandbox = SandboxApp(
         "woocommerce",
-        routes(indexed, index, ZoneInfo(timezone)),
+        routes(shop, index, ZoneInfo(timezone)),
         authenticate=_gate(auth, limit),
         faults=faults,
         clock=clock,
-        dump_state=lambda: {"shop": dict(indexed.dump())},
+        dump_state=lambda: {"shop": dict(shop.dump())},
         state_file=state_file,
         fault_responses=FaultResponses(throttled=_throttled, server_error=_server_error),
         base_url=base_url,
-        describe=_describe(indexed, consumer_key, consumer_secret, https),
-        shop=indexed,
+        describe=_describe(shop, consumer_key, consumer_secret, https),
+        shop=shop,
     )
     if latency_seconds > 0:
         sandbox.asgi = Delayed(sandbox.asgi, clock, latency_seconds)

@@ -1,7 +1,8 @@
 """Sorted indexes that let the WooCommerce sandbox answer any page of a 500,000-order shop in milliseconds.
 
-Built lazily from :class:`~connector.sandbox.indexed.IndexedShop`'s order columns and kept
-current as the shop changes through it (a changed order moves in every index that holds it):
+Built lazily from the shop's order columns (:mod:`connector.sandbox.columns`) and kept current by
+:meth:`WooCommerceIndex.sync`, which each request calls first: it polls the shop for changed
+records and moves each changed order in every index that holds it.
 
 * orders of a set of statuses, sorted by ``(date_modified, id)``, ``(date_created, id)`` or id,
   as one ``array('q')`` each: ``seconds << 32 | key``, so a ``modified_after``/``modified_before``
@@ -15,16 +16,23 @@ current as the shop changes through it (a changed order moves in every index tha
 
 from __future__ import annotations
 
+import threading
 from array import array
 from bisect import bisect_left, insort
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from connector.sandbox.indexed import ABSENT, FINANCIALS, STATUSES, IndexedShop, seconds
+from connector.sandbox.columns import (
+    ABSENT,
+    FINANCIALS,
+    ChangeFeed,
+    OrderColumns,
+    order_columns,
+    seconds,
+)
 from connector.sandbox.records import ShopCustomer, ShopOrder
-from connector.sandbox.shop import Kind, Record
+from connector.sandbox.shop import ShopState
 from connectors.woocommerce.sandbox_ids import display_name, username
 
 __all__ = ["ADMIN_KEY", "PAID", "CustomerRow", "OrderSort", "UserSort", "WooCommerceIndex", "pack", "unpack_key"]
@@ -68,24 +76,62 @@ class _Users:
 class WooCommerceIndex:
     """The WooCommerce sandbox's indexes over one shop."""
 
-    def __init__(self, shop: IndexedShop) -> None:
+    def __init__(self, shop: ShopState) -> None:
         self.shop = shop
+        self.lock = threading.RLock()  # a served sandbox answers on uvicorn's thread, tests read on theirs
+        self._columns: OrderColumns | None = None
+        self._order_feed: ChangeFeed | None = None
+        self._customer_feed: ChangeFeed | None = None
         self._orders: OrderedDict[tuple[frozenset[int], OrderSort], array] = OrderedDict()
         self._by_customer: dict[int, list[int]] | None = None
         self._paying: bytearray | None = None
         self._users: _Users | None = None
-        shop.subscribe(self._changed)
+
+    def columns(self) -> OrderColumns:
+        """Every order's columns, built on first use."""
+        with self.lock:
+            if self._columns is None:
+                self._order_feed = ChangeFeed(self.shop, "orders")
+                self._columns = order_columns(self.shop)
+            return self._columns
+
+    def sync(self) -> None:
+        """Take in every change made to the shop since the last call (cheap when there is none)."""
+        with self.lock:
+            if self._order_feed is not None and self._columns is not None:
+                changed = self._order_feed.poll()
+                if changed is None:
+                    self._forget_orders()
+                else:
+                    for order in changed:
+                        if isinstance(order, ShopOrder):
+                            self._order_changed(order)
+            if self._customer_feed is not None and self._users is not None:
+                changed = self._customer_feed.poll()
+                if changed is None:
+                    self._users, self._customer_feed = None, None
+                    return
+                for customer in changed:
+                    if isinstance(customer, ShopCustomer):
+                        row = _row(customer)
+                        if self._users.rows.get(customer.key) != row:
+                            self._users.rows[customer.key] = row
+                            self._users.sorted.clear()
+
+    def _forget_orders(self) -> None:
+        self._columns = self._order_feed = self._by_customer = self._paying = None
+        self._orders.clear()
 
     # -- orders --------------------------------------------------------------------------------------------
     def orders(self, statuses: frozenset[int], by: OrderSort) -> array:
         """Keys (``by="id"``) or packed positions of the orders in ``statuses``, ascending."""
-        with self.shop.lock:
+        with self.lock:
             cache_key = (statuses, by)
             found = self._orders.get(cache_key)
             if found is not None:
                 self._orders.move_to_end(cache_key)
                 return found
-            columns = self.shop.order_columns()
+            columns = self.columns()
             status = columns.status
             keys = [k for k in range(1, columns.max_key + 1) if status[k] in statuses]
             if by == "id":
@@ -100,9 +146,9 @@ class WooCommerceIndex:
 
     def orders_of(self, customer_key: int) -> list[int]:
         """Keys of the customer's orders (0: guest orders), ascending."""
-        with self.shop.lock:
+        with self.lock:
             if self._by_customer is None:
-                columns = self.shop.order_columns()
+                columns = self.columns()
                 by: dict[int, list[int]] = {}
                 owner, status = columns.customer, columns.status
                 for key in range(1, columns.max_key + 1):
@@ -113,9 +159,9 @@ class WooCommerceIndex:
 
     def is_paying(self, customer_key: int) -> bool:
         """Whether the customer ever had a paid order (WooCommerce never clears the flag)."""
-        with self.shop.lock:
+        with self.lock:
             if self._paying is None:
-                columns = self.shop.order_columns()
+                columns = self.columns()
                 paying = bytearray(max(columns.customer, default=0) + 1)
                 financial, owner = columns.financial, columns.customer
                 for key in range(1, columns.max_key + 1):
@@ -126,12 +172,25 @@ class WooCommerceIndex:
 
     # -- customers -----------------------------------------------------------------------------------------
     def user(self, key: int) -> CustomerRow | None:
-        """The user row of customer ``key`` (``ADMIN_KEY``: the administrator)."""
-        return self._user_table().rows.get(key)
+        """The user row of customer ``key`` (``ADMIN_KEY``: the administrator), without reading every
+        customer when the table is not built yet."""
+        with self.lock:
+            if self._users is not None:
+                return self._users.rows.get(key)
+            if key == ADMIN_KEY:
+                return self._admin()
+            customer = self.shop.get("customers", key)
+            return _row(customer) if isinstance(customer, ShopCustomer) else None
+
+    def _admin(self) -> CustomerRow:
+        """The administrator registered a day before the first customer."""
+        first = self.shop.scan("customers", order_by="created_at", limit=1)
+        registered = seconds(first[0].created_at) if first else 0
+        return CustomerRow("administrator", "admin", "", "admin", registered - 86_400)
 
     def users(self, role: str, by: UserSort) -> list[int]:
         """Customer keys with ``role`` (``all``: everyone, the administrator included), sorted ``by``."""
-        with self.shop.lock:
+        with self.lock:
             table = self._user_table()
             cache_key = (role, by)
             found = table.sorted.get(cache_key)
@@ -150,8 +209,9 @@ class WooCommerceIndex:
             return found
 
     def _user_table(self) -> _Users:
-        with self.shop.lock:
+        with self.lock:
             if self._users is None:
+                self._customer_feed = ChangeFeed(self.shop, "customers")
                 rows: dict[int, CustomerRow] = {}
                 after: int | None = None
                 while True:
@@ -162,35 +222,32 @@ class WooCommerceIndex:
                     if len(batch) < _SCAN_CHUNK:
                         break
                     after = batch[-1].key
-                first = min((row.registered for row in rows.values()), default=0)
-                rows[ADMIN_KEY] = CustomerRow("administrator", "admin", "", "admin", first - 86_400)
+                rows[ADMIN_KEY] = self._admin()
                 self._users = _Users(dict(sorted(rows.items())))
             return self._users
 
     # -- keeping current -------------------------------------------------------------------------------------
-    def _changed(self, kind: Kind, before: Record | None, after: Record) -> None:
-        if isinstance(after, ShopOrder):
-            self._order_changed(before if isinstance(before, ShopOrder) else None, after)
-        elif isinstance(after, ShopCustomer) and self._users is not None:
-            self._users.rows[after.key] = _row(after)
-            self._users.sorted.clear()
-
-    def _order_changed(self, before: ShopOrder | None, after: ShopOrder) -> None:
-        old_status = STATUSES.index(before.status) if before else None
-        new_status = STATUSES.index(after.status)
+    def _order_changed(self, order: ShopOrder) -> None:
+        columns = self._columns
+        assert columns is not None  # noqa: S101 - only called once the columns exist
+        before = columns.row(order.key)
+        columns.put(order)
+        after = columns.row(order.key)
+        if before == after:
+            return  # an unchanged order seen again (it shares the latest instant)
         for (statuses, by), positions in self._orders.items():
-            if old_status in statuses and before is not None:
-                _discard(positions, _position(before, by))
-            if new_status in statuses:
-                insort(positions, _position(after, by))
+            if before is not None and before[2] in statuses:
+                _discard(positions, _position(before, order.key, by))
+            if after is not None and after[2] in statuses:
+                insort(positions, _position(after, order.key, by))
         if self._by_customer is not None:
-            if before is not None:
-                _discard_list(self._by_customer.get(before.customer_key or 0, []), after.key)
-            insort(self._by_customer.setdefault(after.customer_key or 0, []), after.key)
-        if self._paying is not None and FINANCIALS.index(after.financial) in PAID and after.customer_key:
-            if after.customer_key >= len(self._paying):
-                self._paying.extend(bytes(after.customer_key + 1 - len(self._paying)))
-            self._paying[after.customer_key] = 1
+            if before is not None and order.key in self._by_customer.get(before[4], ()):
+                self._by_customer[before[4]].remove(order.key)
+            insort(self._by_customer.setdefault(order.customer_key or 0, []), order.key)
+        if self._paying is not None and after is not None and after[3] in PAID and after[4]:
+            if after[4] >= len(self._paying):
+                self._paying.extend(bytes(after[4] + 1 - len(self._paying)))
+            self._paying[after[4]] = 1
 
 
 def _row(customer: ShopCustomer) -> CustomerRow:
@@ -198,10 +255,10 @@ def _row(customer: ShopCustomer) -> CustomerRow:
                        display_name(customer), seconds(customer.created_at))
 
 
-def _position(order: ShopOrder, by: OrderSort) -> int:
+def _position(row: tuple[int, int, int, int, int], key: int, by: OrderSort) -> int:
     if by == "id":
-        return order.key
-    return pack(seconds(order.updated_at if by == "modified" else order.created_at), order.key)
+        return key
+    return pack(row[1] if by == "modified" else row[0], key)
 
 
 def _discard(positions: array, position: int) -> None:
@@ -209,7 +266,3 @@ def _discard(positions: array, position: int) -> None:
     if i < len(positions) and positions[i] == position:
         del positions[i]
 
-
-def _discard_list(keys: Sequence[int], key: int) -> None:
-    if isinstance(keys, list) and key in keys:
-        keys.remove(key)

@@ -24,8 +24,9 @@ from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connector.sandbox.indexed import STATUSES, IndexedShop, seconds
+from connector.sandbox.columns import STATUSES, seconds
 from connector.sandbox.records import ShopOrder
+from connector.sandbox.shop import ShopState
 from connectors.woocommerce.sandbox_ids import customer_key, order_id, order_key
 from connectors.woocommerce.sandbox_index import CustomerRow, OrderSort, UserSort, WooCommerceIndex, pack, unpack_key
 from connectors.woocommerce.sandbox_params import parse_wp_date
@@ -84,11 +85,11 @@ def _seconds(value: str, gmt: bool, tz: ZoneInfo) -> int:
     return seconds(when)
 
 
-def select_orders(shop: IndexedShop, index: WooCommerceIndex, values: dict[str, Any], given: frozenset[str],
+def select_orders(shop: ShopState, index: WooCommerceIndex, values: dict[str, Any], given: frozenset[str],
                   tz: ZoneInfo) -> Selection:
     """The page of orders a validated ``GET /orders`` asks for."""
-    with shop.lock:
-        columns = shop.order_columns()
+    with index.lock:
+        columns = index.columns()
         statuses = status_codes(values["status"])
         gmt = bool(values["dates_are_gmt"])
         created = _window(values["after"], values["before"], gmt, tz)
@@ -121,7 +122,8 @@ def select_orders(shop: IndexedShop, index: WooCommerceIndex, values: dict[str, 
             lo_m, hi_m = bounded[1]
             checks.append(lambda k: lo_m < columns.updated[k] < hi_m)
         checks += _order_filters(shop, values)
-        return _page(keys, checks, values, given, desc=values["order"] == "desc", orders=True)
+        # ORDER BY FIELD(id, …) takes no direction: include order stays as given.
+        return _page(keys, checks, values, given, desc=values["order"] == "desc" and not by_include, orders=True)
 
 
 def _customer_orders(index: WooCommerceIndex, user_id: int) -> list[int]:
@@ -141,7 +143,7 @@ def _sorted_keys(keys: Sequence[int], sort: OrderSort, columns: Any, include: Se
     return sorted(keys, key=lambda k: (times[k], k))
 
 
-def _order_filters(shop: IndexedShop, values: dict[str, Any]) -> list[Callable[[int], bool]]:
+def _order_filters(shop: ShopState, values: dict[str, Any]) -> list[Callable[[int], bool]]:
     checks: list[Callable[[int], bool]] = []
     excluded = {k for k in map(order_key, values["exclude"]) if k}
     if excluded:
@@ -159,7 +161,7 @@ def _order_filters(shop: IndexedShop, values: dict[str, Any]) -> list[Callable[[
     return checks
 
 
-def _order(shop: IndexedShop, key: int) -> ShopOrder:
+def _order(shop: ShopState, key: int) -> ShopOrder:
     order = shop.get("orders", key)
     assert isinstance(order, ShopOrder)  # noqa: S101 - keys come from the shop's own columns
     return order
@@ -220,12 +222,9 @@ def select_customers(index: WooCommerceIndex, values: dict[str, Any], given: fro
     checks: list[Callable[[int], bool]] = []
     keys: list[int]
     if include:
-        present = [k for k in dict.fromkeys(include) if (row := index.user(k)) and role in ("all", row.role)]
-        if orderby == "include":
-            keys = present
-        else:
-            order = {k: i for i, k in enumerate(index.users(role, _USER_SORT[orderby]))}
-            keys = sorted(present, key=order.__getitem__)
+        rows = {k: index.user(k) for k in dict.fromkeys(include)}
+        present = {k: row for k, row in rows.items() if row is not None and role in ("all", row.role)}
+        keys = list(present) if orderby == "include" else sorted(present, key=_user_order(orderby, present))
     else:
         keys = index.users(role, _USER_SORT[orderby])
     excluded = {customer_key(uid) for uid in values["exclude"]}
@@ -238,6 +237,14 @@ def select_customers(index: WooCommerceIndex, values: dict[str, Any], given: fro
     elif search:
         checks.append(lambda k: _user_matches(_row(index, k), k, search))
     return _page(keys, checks, values, given, desc=values["order"] == "desc", orders=False)
+
+
+def _user_order(orderby: str, rows: dict[int, CustomerRow]) -> Callable[[int], Any]:
+    if orderby == "registered_date":
+        return lambda k: (rows[k].registered, k)
+    if orderby == "name":
+        return lambda k: (rows[k].display.casefold(), k)
+    return lambda k: k
 
 
 def _row(index: WooCommerceIndex, key: int) -> CustomerRow:

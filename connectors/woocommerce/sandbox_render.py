@@ -31,6 +31,7 @@ _TAX_COUNTRIES = ("US", "FR", "GB", "DE", "ES", "IT", "CA", "BE")
 _ALLOW = {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]}
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
+_STEPS: dict[int, Decimal] = {2: _CENT}
 _DESKTOP_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
                   "Chrome/131.0 Safari/537.36")
 _GATEWAYS = (("stripe", "Credit Card (Stripe)"), ("stripe", "Credit Card (Stripe)"), ("ppcp-gateway", "PayPal"),
@@ -52,11 +53,12 @@ def wc_date(when: datetime | None, tz: ZoneInfo | None) -> str | None:
     """A WooCommerce date: naive ``YYYY-MM-DDTHH:MM:SS`` in ``tz`` (None: GMT), or None."""
     if when is None:
         return None
-    return when.astimezone(tz or UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return when.astimezone(tz or UTC).isoformat(timespec="seconds")[:19]
 
 
 def _money(amount: Decimal, dp: int) -> str:
-    return str(amount.quantize(Decimal(1).scaleb(-dp), rounding=ROUND_HALF_UP))
+    step = _STEPS.get(dp) or _STEPS.setdefault(dp, Decimal(1).scaleb(-dp))
+    return str(amount.quantize(step, rounding=ROUND_HALF_UP))
 
 
 def _raw(amount: Decimal) -> str:
@@ -144,8 +146,10 @@ def customer_links(uid: int, ctx: RenderContext) -> dict[str, Any]:
 def render_order(order: ShopOrder, customer: ShopCustomer | None, ctx: RenderContext) -> dict[str, Any]:
     """An order as ``GET /orders/{id}`` returns it, without ``_links``."""
     oid, dp = order_id(order.key), ctx.dp
-    line_tax = _split(order.tax, [line.total for line in order.lines])
-    subtotal = order.subtotal
+    line_totals = [line.total for line in order.lines]
+    line_tax = _split(order.tax, line_totals)
+    subtotal = sum(line_totals, _ZERO)
+    total = subtotal + order.shipping + order.tax
     paid = order.financial in ("paid", "partially_refunded", "refunded")
     date_paid = (order.processed_at or order.created_at) if paid else None
     date_completed = None
@@ -168,7 +172,7 @@ def render_order(order: ShopOrder, customer: ShopCustomer | None, ctx: RenderCon
         "shipping_total": _money(order.shipping, dp),
         "shipping_tax": _money(_ZERO, dp),
         "cart_tax": _money(order.tax, dp),
-        "total": _money(order.total, dp),
+        "total": _money(total, dp),
         "total_tax": _money(order.tax, dp),
         "customer_id": customer_id(order.customer_key) if order.customer_key else 0,
         "order_key": key,
@@ -197,7 +201,7 @@ def render_order(order: ShopOrder, customer: ShopCustomer | None, ctx: RenderCon
                                             reverse=True)],
         "payment_url": f"{ctx.root}/checkout/order-pay/{oid}/?pay_for_order=true&key={key}",
         "is_editable": order.status in ("pending", "on-hold"),
-        "needs_payment": order.status in ("pending", "failed", "checkout-draft") and order.total > 0,
+        "needs_payment": order.status in ("pending", "failed", "checkout-draft") and total > 0,
         "needs_processing": True,
         "date_created_gmt": wc_date(order.created_at, None),
         "date_modified_gmt": wc_date(order.updated_at, None),

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connector.sandbox.indexed import IndexedShop
 from connector.sandbox.records import ShopCustomer, ShopOrder
+from connector.sandbox.shop import ShopState
 from connectors.woocommerce.sandbox_auth import query_of
 from connectors.woocommerce.sandbox_ids import ADMIN_ID, customer_id, customer_key, order_key
 from connectors.woocommerce.sandbox_index import ADMIN_KEY, WooCommerceIndex
@@ -55,7 +55,9 @@ _NO_ROUTE = ("rest_no_route", "No route was found matching the URL and request m
 class _Call:
     """One request as the handlers see it: query, caller, site root, and how to answer."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, index: WooCommerceIndex | None = None) -> None:
+        if index is not None:
+            index.sync()  # the shop may have changed since the last request
         self.request = request
         self.query: PHPArray = query_of(request)
         self.user = bool(getattr(request.state, "wc_user", False))
@@ -93,7 +95,7 @@ class _Call:
                            total=(selection.total, selection.pages), links=links)
 
 
-def routes(shop: IndexedShop, index: WooCommerceIndex, tz: ZoneInfo) -> list[BaseRoute]:
+def routes(shop: ShopState, index: WooCommerceIndex, tz: ZoneInfo) -> list[BaseRoute]:
     """The sandbox's Starlette routes."""
 
     def context(call: _Call, dp: int = 2) -> RenderContext:
@@ -110,7 +112,7 @@ def routes(shop: IndexedShop, index: WooCommerceIndex, tz: ZoneInfo) -> list[Bas
                 customer_links(customer_id(key), ctx))
 
     async def list_customers(request: Request) -> Response:
-        call = _Call(request)
+        call = _Call(request, index)
         params = call.params(CUSTOMER_PARAMS, ALLOW_COLLECTION)
         if isinstance(params, Response):
             return params
@@ -126,7 +128,7 @@ def routes(shop: IndexedShop, index: WooCommerceIndex, tz: ZoneInfo) -> list[Bas
         return call.collection(items, selection, params.query, f"{API_ROOT}/customers")
 
     async def get_customer(request: Request) -> Response:
-        call = _Call(request)
+        call = _Call(request, index)
         params = call.params(_ITEM_PARAMS, ALLOW_ITEM)
         if isinstance(params, Response):
             return params
@@ -139,7 +141,7 @@ def routes(shop: IndexedShop, index: WooCommerceIndex, tz: ZoneInfo) -> list[Bas
         return call.item(*found)
 
     async def list_orders(request: Request) -> Response:
-        call = _Call(request)
+        call = _Call(request, index)
         params = call.params(ORDER_PARAMS, ALLOW_COLLECTION)
         if isinstance(params, Response):
             return params
@@ -163,7 +165,7 @@ def routes(shop: IndexedShop, index: WooCommerceIndex, tz: ZoneInfo) -> list[Bas
         return call.collection(items, selection, query, f"{API_ROOT}/orders")
 
     async def get_order(request: Request) -> Response:
-        call = _Call(request)
+        call = _Call(request, index)
         params = call.params(_ITEM_PARAMS, ALLOW_ITEM)
         if isinstance(params, Response):
             return params
@@ -201,7 +203,7 @@ def routes(shop: IndexedShop, index: WooCommerceIndex, tz: ZoneInfo) -> list[Bas
     ]
 
 
-def _customer(shop: IndexedShop, seen: dict[int, ShopCustomer | None], order: ShopOrder) -> ShopCustomer | None:
+def _customer(shop: ShopState, seen: dict[int, ShopCustomer | None], order: ShopOrder) -> ShopCustomer | None:
     key = order.customer_key
     if not key:
         return None
