@@ -501,6 +501,10 @@ async def test_changes_to_the_shop_show_in_the_next_answer(shop: MemoryShop, san
     assert moved.json()[0]["date_modified_gmt"] == clock.now().strftime("%Y-%m-%dT%H:%M:%S")
     assert ids(await get(sandbox, f"{API}/orders", {"status": "completed"})) == [oid(7), oid(2), oid(1)]
     assert ids(await get(sandbox, f"{API}/orders", {"status": "processing"})) == []
+    clock.advance(30)  # the latest change changes again
+    shop.update("orders", 2, clock.now(), status="refunded", financial="refunded")
+    assert ids(await get(sandbox, f"{API}/orders", {"status": "refunded"})) == [oid(6), oid(2)]
+    assert ids(await get(sandbox, f"{API}/orders", {"status": "completed"})) == [oid(7), oid(1)]
     clock.advance(60)
     added = shop.add("orders", clock.now(), number=2000, customer_key=7, email="erin@example.test", currency="USD",
                      status="pending", financial="pending", processed_at=None, cancelled_at=None, test=False,

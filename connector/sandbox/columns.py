@@ -11,8 +11,9 @@ default ``any`` leaves out ``checkout-draft``) and reports exact totals for ever
 
 The feed reads only the Protocol, so tests may change the shop any way they like (``shop.update``,
 ``shop.add``). It finds every change made at or after the latest ``updated_at`` it has seen, which
-is how shops change (``at`` is the clock's now); a record changed with an older ``at`` is seen
-only if it is a new one (then :meth:`ChangeFeed.poll` says to rebuild).
+is how shops change (``at`` is the clock's now). Not seen: a record changed with an older ``at``
+(unless it is a new one: then :meth:`ChangeFeed.poll` says to rebuild), and a record changed twice
+at the very instant of the latest change.
 
 For a :class:`~connector.sandbox.datagen.GeneratedShop` the columns come from the generator's own
 index (compact arrays it already holds) instead of building every record; this module is the one
@@ -118,8 +119,9 @@ class ChangeFeed:
         if latest is None:
             self._mark = self._snapshot(None)
             return None if self._mark[0] != count else []
-        if self.shop.count(self.kind) == count and self.shop.count(self.kind, updated_after=latest - _MICRO) == tail:
-            return []
+        if (self.shop.count(self.kind) == count and not self.shop.count(self.kind, updated_after=latest)
+                and self.shop.count(self.kind, updated_after=latest - _MICRO) == tail):
+            return []  # nothing newer than the latest change, and nothing new at its instant
         changed = self.shop.scan(self.kind, order_by="updated_at", updated_after=latest - _MICRO,
                                  limit=self.shop.count(self.kind) + 1)
         newest = max((r.updated_at for r in changed), default=latest)

@@ -18,6 +18,7 @@ from connector.sandbox.records import ShopCustomer
 
 __all__ = [
     "ADMIN_ID",
+    "admin_email",
     "customer_id",
     "customer_key",
     "display_name",
@@ -34,6 +35,11 @@ ORDER_ID_BASE = 1000
 REFUND_ID_BASE = 900_000_000
 ITEMS_PER_ORDER = 32  # line items 0-19, shipping 20, coupons 21-28, tax 29
 _USERNAME_DROP = re.compile(r"[^a-zA-Z0-9 _.@-]")
+
+
+def admin_email(shop_name: str) -> str:
+    """The administrator's address (a documentation domain: deliverable-looking, owned by nobody)."""
+    return f"admin@{shop_name}.example.com"
 
 
 def customer_id(key: int) -> int:

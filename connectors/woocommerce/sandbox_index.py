@@ -26,6 +26,7 @@ from typing import Literal
 from connector.sandbox.columns import (
     ABSENT,
     FINANCIALS,
+    STATUSES,
     ChangeFeed,
     OrderColumns,
     order_columns,
@@ -33,14 +34,17 @@ from connector.sandbox.columns import (
 )
 from connector.sandbox.records import ShopCustomer, ShopOrder
 from connector.sandbox.shop import ShopState
-from connectors.woocommerce.sandbox_ids import display_name, username
+from connectors.woocommerce.sandbox_ids import admin_email, display_name, username
 
-__all__ = ["ADMIN_KEY", "PAID", "CustomerRow", "OrderSort", "UserSort", "WooCommerceIndex", "pack", "unpack_key"]
+__all__ = ["ADMIN_KEY", "PAID_STATUSES", "CustomerRow", "OrderSort", "UserSort", "WooCommerceIndex", "pack",
+           "unpack_key"]
 
 OrderSort = Literal["modified", "date", "id"]
 UserSort = Literal["id", "registered_date", "name", "login"]
 ADMIN_KEY = 0  # the administrator's row in the customer table (user 1)
-PAID = frozenset(FINANCIALS.index(f) for f in ("paid", "partially_refunded", "refunded"))
+# A customer paid once an order left the unpaid statuses with money taken (not just "pending" financially).
+PAID_STATUSES = frozenset(STATUSES.index(s) for s in ("processing", "completed", "refunded", "cancelled"))
+UNPAID_FINANCIAL = FINANCIALS.index("pending")
 _KEY_BITS = 32
 _KEY_MASK = (1 << _KEY_BITS) - 1
 _CACHED_SETS = 12
@@ -165,7 +169,7 @@ class WooCommerceIndex:
                 paying = bytearray(max(columns.customer, default=0) + 1)
                 financial, owner = columns.financial, columns.customer
                 for key in range(1, columns.max_key + 1):
-                    if financial[key] in PAID and columns.status[key] != ABSENT:
+                    if columns.status[key] in PAID_STATUSES and financial[key] != UNPAID_FINANCIAL:
                         paying[owner[key]] = 1
                 self._paying = paying
             return 0 < customer_key < len(self._paying) and bool(self._paying[customer_key])
@@ -186,7 +190,7 @@ class WooCommerceIndex:
         """The administrator registered a day before the first customer."""
         first = self.shop.scan("customers", order_by="created_at", limit=1)
         registered = seconds(first[0].created_at) if first else 0
-        return CustomerRow("administrator", "admin", "", "admin", registered - 86_400)
+        return CustomerRow("administrator", "admin", admin_email(self.shop.name), "admin", registered - 86_400)
 
     def users(self, role: str, by: UserSort) -> list[int]:
         """Customer keys with ``role`` (``all``: everyone, the administrator included), sorted ``by``."""
@@ -244,7 +248,8 @@ class WooCommerceIndex:
             if before is not None and order.key in self._by_customer.get(before[4], ()):
                 self._by_customer[before[4]].remove(order.key)
             insort(self._by_customer.setdefault(order.customer_key or 0, []), order.key)
-        if self._paying is not None and after is not None and after[3] in PAID and after[4]:
+        if self._paying is not None and after is not None and after[2] in PAID_STATUSES \
+                and after[3] != UNPAID_FINANCIAL and after[4]:
             if after[4] >= len(self._paying):
                 self._paying.extend(bytes(after[4] + 1 - len(self._paying)))
             self._paying[after[4]] = 1

@@ -18,7 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connector.sandbox.records import ShopCustomer, ShopLine, ShopOrder
-from connectors.woocommerce.sandbox_ids import customer_id, item_id, meta_id, order_id, refund_id, username
+from connectors.woocommerce.sandbox_ids import (
+    admin_email,
+    customer_id,
+    item_id,
+    meta_id,
+    order_id,
+    refund_id,
+    username,
+)
 from connectors.woocommerce.sandbox_index import CustomerRow
 
 __all__ = ["RenderContext", "customer_links", "render_admin", "render_customer", "render_order", "order_links",
@@ -26,6 +34,7 @@ __all__ = ["RenderContext", "customer_links", "render_admin", "render_customer",
 
 WC_VERSION = "11.0.1"
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "$", "AUD": "$", "JPY": "¥", "CHF": "CHF"}
+_UNPAID = frozenset({"pending", "failed", "checkout-draft", "on-hold"})
 _CONSENT_META = {"subscribed": "yes", "unsubscribed": "unsubscribed", "pending": "pending"}
 _TAX_COUNTRIES = ("US", "FR", "GB", "DE", "ES", "IT", "CA", "BE")
 _ALLOW = {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]}
@@ -120,7 +129,7 @@ def render_admin(row: CustomerRow, ctx: RenderContext) -> dict[str, Any]:
     """The site's administrator (user 1), as the customers endpoint shows it with ``role=all``."""
     registered = datetime(2000, 1, 1, tzinfo=UTC).timestamp() + row.registered
     when = datetime.fromtimestamp(registered, UTC)
-    email = f"admin@{ctx.shop_name}.test"
+    email = admin_email(ctx.shop_name)
     blank = {"first_name": "", "last_name": "", "company": "", "address_1": "", "address_2": "", "city": "",
              "postcode": "", "country": "", "state": ""}
     return {
@@ -150,8 +159,9 @@ def render_order(order: ShopOrder, customer: ShopCustomer | None, ctx: RenderCon
     line_tax = _split(order.tax, line_totals)
     subtotal = sum(line_totals, _ZERO)
     total = subtotal + order.shipping + order.tax
-    paid = order.financial in ("paid", "partially_refunded", "refunded")
-    date_paid = (order.processed_at or order.created_at) if paid else None
+    # Paid once it left the unpaid statuses with a payment time (a voided authorisation included).
+    date_paid = order.processed_at if order.status not in _UNPAID else None
+    paid = date_paid is not None
     date_completed = None
     if order.status == "completed":
         date_completed = min([order.updated_at, *(r.created_at for r in order.refunds)])
