@@ -103,12 +103,13 @@ def _describe(shop: ShopState, key: str, secret: str, https: bool | None) -> Any
             f"  config    url = \"{base_url}\", consumer_key = \"{key}\", consumer_secret = \"{secret}\"",
         ]
         if plain:
+            sign = (f"from oauthlib.oauth1 import Client; print(Client('{key}', client_secret='{secret}', "
+                    f"signature_type='QUERY').sign('{endpoint}/orders?per_page=2')[0])")
             out += [
                 "  auth      plain HTTP: like WooCommerce, only OAuth 1.0a signatures (HMAC-SHA1/-SHA256, in the",
                 "            query string) are accepted; Basic auth and ?consumer_key= are ignored (401).",
-                "            The connector signs by itself (auth = \"auto\" or \"oauth1\"). To try it with curl,",
-                "            create the sandbox with https=True (keys then work as over TLS).",
-                f"  try       curl -s {base_url}/wp-json/    (the API index needs no key)",
+                "            The connector signs by itself (auth = \"auto\" or \"oauth1\"); curl needs a signed URL:",
+                f"  try       curl -s \"$(python -c \"{sign}\")\"",
             ]
         else:
             out.append(f"  try       curl -s -u {key}:{secret} '{endpoint}/orders?per_page=2'")
