@@ -24,14 +24,8 @@ from connectors.woocommerce.sandbox_ids import ADMIN_ID, customer_id, customer_k
 from connectors.woocommerce.sandbox_index import ADMIN_KEY, WooCommerceIndex
 from connectors.woocommerce.sandbox_params import CUSTOMER_PARAMS, ORDER_PARAMS, Params, ParamSpec, read_params
 from connectors.woocommerce.sandbox_query import Selection, select_customers, select_orders
-from connectors.woocommerce.sandbox_render import (
-    RenderContext,
-    customer_links,
-    order_links,
-    render_admin,
-    render_customer,
-    render_order,
-)
+from connectors.woocommerce.sandbox_render import RenderContext, customer_links, render_admin, render_customer
+from connectors.woocommerce.sandbox_render_orders import order_links, render_order
 from connectors.woocommerce.sandbox_wp import (
     ALLOW_COLLECTION,
     ALLOW_ITEM,
