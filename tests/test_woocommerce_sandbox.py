@@ -344,6 +344,8 @@ async def test_pages_links_offset_include_exclude(sandbox: Any) -> None:
     assert ids(offset) == [oid(7), oid(8), oid(9)]
     included = await get(sandbox, f"{API}/orders", {"include": f"{oid(9)},{oid(1)},{oid(4)}", "orderby": "include"})
     assert ids(included) == [oid(9), oid(1)]  # the draft is not "any"; FIELD() order ignores order=desc
+    mine = await get(sandbox, f"{API}/orders", {"include": f"{oid(1)},{oid(2)}", "customer": 2})
+    assert ids(mine) == [oid(1)]  # order 2 is Alan's
     assert ids(await get(sandbox, f"{API}/orders", {"exclude": f"{oid(10)},{oid(9)}", "per_page": 2})) == [
         oid(8), oid(7)]
     customers = await get(sandbox, f"{API}/customers", {"orderby": "id", "per_page": 2, "offset": 3})

@@ -101,6 +101,9 @@ def select_orders(shop: ShopState, index: WooCommerceIndex, values: dict[str, An
         if values["include"] or values["customer"] is not None:
             if values["include"]:
                 keys = list(dict.fromkeys(k for k in map(order_key, values["include"]) if k and columns.has(k)))
+                if values["customer"] is not None:
+                    owned = set(_customer_orders(index, values["customer"]))
+                    keys = [k for k in keys if k in owned]
             else:
                 keys = _customer_orders(index, values["customer"])
             checks.append(lambda k: columns.status[k] in statuses)
