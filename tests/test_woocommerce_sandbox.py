@@ -276,6 +276,7 @@ async def test_default_orders_list_leaves_out_checkout_drafts(sandbox: Any) -> N
     assert ids(await get(sandbox, f"{API}/orders", {"status": "checkout-draft"})) == [oid(4)]
     listed = await get(sandbox, f"{API}/orders", {"status": "pending,failed", "orderby": "id", "order": "asc"})
     assert ids(listed) == [oid(5), oid(8), oid(10)]
+    assert listed.headers["link"] == '<https://shop.test/wp-json/>; rel="https://api.w.org/"'  # one page only
     brackets = await get(sandbox, f"{API}/orders", [("status[]", "failed"), ("status[]", "checkout-draft")])
     assert ids(brackets) == [oid(8), oid(4)]
     assert ids(await get(sandbox, f"{API}/orders", {"status": "trash"})) == []
@@ -354,6 +355,8 @@ async def test_pages_links_offset_include_exclude(sandbox: Any) -> None:
     assert customers.headers["link"] == f'<{prev}>; rel="prev"'
     assert ids(await get(sandbox, f"{API}/customers", {"include": "8,2,4", "role": "all", "orderby": "include"})) == [
         8, 2, 4]
+    brackets = [("include[]", "8"), ("include[]", "2"), ("include[]", "4"), ("orderby", "id")]
+    assert ids(await get(sandbox, f"{API}/customers", brackets)) == [2, 8]  # 4 is a shop manager
     assert ids(await get(sandbox, f"{API}/customers", {"exclude": "2,3", "orderby": "id", "order": "desc"})) == [
         8, 7, 6, 5]
 
