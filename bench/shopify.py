@@ -50,16 +50,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
+from measure import duration, peak_rss_mib, rss_line
 
 from connector.errors import ConnectorError
 from connector.models import Cart, Order
@@ -81,39 +80,15 @@ DOWNLOAD_PREFIX = "/bulk/"
 # --------------------------------------------------------------------------- memory
 
 
-def _peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
-def _current_rss_mib() -> float | None:
-    """Resident set size right now (Linux only; None elsewhere)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _rss_line(label: str) -> str:
-    current = _current_rss_mib()
-    now = f"{current:,.0f} MiB now, " if current is not None else ""
-    return f"  RSS {label}: {now}{_peak_rss_mib():,.0f} MiB peak"
 
 
 # --------------------------------------------------------------------------- formatting
 
 
-def _duration(seconds: float) -> str:
-    """A duration a person reads at a glance: 12.3 s, 4 min 05 s, 2 h 03 min, 3 d 04 h."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
-    return f"{int(seconds // 86400)} d {int(seconds % 86400 // 3600):02d} h"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -305,7 +280,7 @@ async def _bulk_phase(
                 run.export_bytes = job.result.size if job.result is not None else None
             runs.append(run)
             status = f"FAILED ({run.error})" if run.error else "done"
-            print(f"  bulk {stream}: {run.read:,} records in {_duration(run.seconds)}, {status}", flush=True)
+            print(f"  bulk {stream}: {run.read:,} records in {duration(run.seconds)}, {status}", flush=True)
     finally:
         await source.aclose()
     return runs
@@ -325,7 +300,7 @@ async def _paged_phase(
             run = await _read_stream(source, stream, totals[stream], sandbox.log, bucket.available(), time_box)
             runs.append(run)
             status = f"FAILED ({run.error})" if run.error else "stopped" if not run.complete else "done"
-            print(f"  paged {stream}: {run.read:,} records in {_duration(run.seconds)}, {status}", flush=True)
+            print(f"  paged {stream}: {run.read:,} records in {duration(run.seconds)}, {status}", flush=True)
     finally:
         await source.aclose()
     return runs
@@ -416,9 +391,9 @@ def _paged_report(
         usable = run.error is None and run.read > 0
         full_rows.append([
             run.stream, _int(run.total), "all" if run.complete else f"{run.read / max(1, run.total):.2%}",
-            _duration(floor.full_floor) if usable else "-", _duration(floor.extrapolated) if usable else "FAILED",
+            duration(floor.full_floor) if usable else "-", duration(floor.extrapolated) if usable else "FAILED",
             f"{run.total / floor.extrapolated:,.1f}" if usable and floor.extrapolated > 0 else "-",
-            _duration(bulk_run.seconds) if bulk_run else "-",
+            duration(bulk_run.seconds) if bulk_run else "-",
             f"{floor.extrapolated / bulk_run.seconds:,.0f}x" if bulk_run and usable and bulk_run.seconds else "-",
         ])
         total_floor += floor.full_floor
@@ -427,16 +402,16 @@ def _paged_report(
     bulk_total = sum(r.seconds for r in bulk_by_stream.values())
     bulk_complete = len(bulk_by_stream) == len(runs) and all(r.error is None for r in runs)
     full_rows.append([
-        "total", _int(total_records), "", _duration(total_floor), _duration(total_extrapolated),
+        "total", _int(total_records), "", duration(total_floor), duration(total_extrapolated),
         f"{total_records / total_extrapolated:,.1f}" if total_extrapolated > 0 else "-",
-        _duration(bulk_total) if bulk_complete else "-",
+        duration(bulk_total) if bulk_complete else "-",
         f"{total_extrapolated / bulk_total:,.0f}x" if bulk_complete and bulk_total else "-",
     ])
     return _table(sample_headers, sample_rows), _table(full_headers, full_rows), total_floor, total_extrapolated
 
 
 def _failures(runs: Sequence[Run], mode: str) -> list[str]:
-    return [f"  {mode} {r.stream} FAILED after {_duration(r.seconds)}: {r.error}" for r in runs if r.error]
+    return [f"  {mode} {r.stream} FAILED after {duration(r.seconds)}: {r.error}" for r in runs if r.error]
 
 
 # --------------------------------------------------------------------------- main
@@ -477,7 +452,7 @@ async def _bench(args: argparse.Namespace) -> None:
     print(f"  plan: {plan} (bucket {size:,.0f} points, restore {rate:,.0f} points/s); paginated sample: "
           f"{args.paged_seconds:g} s per stream; HTTP read timeout: "
           f"{f'{read_timeout:g} s' if read_timeout else 'the client default'}")
-    print(_rss_line("after the shop was built"), flush=True)
+    print(rss_line("after the shop was built"), flush=True)
 
     sandbox = create_sandbox(shop=shop, plan=plan)  # the system clock
     bench_started = time.monotonic()
@@ -487,10 +462,10 @@ async def _bench(args: argparse.Namespace) -> None:
         bulk_runs: list[Run] = []
         if not args.skip_bulk:
             bulk_runs = await _bulk_phase(settings, sandbox, totals, read_timeout)
-            print(_rss_line("after the bulk backfill"), flush=True)
+            print(rss_line("after the bulk backfill"), flush=True)
         paged_runs = await _paged_phase(settings, sandbox, totals, args.paged_seconds, read_timeout)
         engine_of(sandbox).bulk.close()
-    peak = _peak_rss_mib()
+    peak = peak_rss_mib()
     served = time.monotonic() - bench_started
 
     print()
@@ -520,16 +495,16 @@ async def _bench(args: argparse.Namespace) -> None:
     bulk_ok = bool(bulk_runs) and not any(r.error for r in [*bulk_runs, *paged_runs])
     bulk_total = sum(r.seconds for r in bulk_runs)
     if bulk_runs:
-        rows.append(["bulk backfill, wall", f"{_duration(bulk_total)} ({bulk_total:,.1f} s)"
+        rows.append(["bulk backfill, wall", f"{duration(bulk_total)} ({bulk_total:,.1f} s)"
                      + ("" if bulk_ok else ", INCOMPLETE: see Failures")])
-    rows.append(["paginated backfill, floor", f"{_duration(total_floor)} ({total_floor:,.0f} s)"])
-    rows.append(["paginated backfill, extrapolated", f"{_duration(total_extrapolated)} ({total_extrapolated:,.0f} s)"])
+    rows.append(["paginated backfill, floor", f"{duration(total_floor)} ({total_floor:,.0f} s)"])
+    rows.append(["paginated backfill, extrapolated", f"{duration(total_extrapolated)} ({total_extrapolated:,.0f} s)"])
     if bulk_ok and bulk_total > 0:
         rows.append(["bulk versus paginated", f"bulk is {total_extrapolated / bulk_total:,.0f}x faster"])
     throttled = sum(r.throttled for r in [*bulk_runs, *paged_runs])
     client_throttled = sum(r.client_throttled for r in [*bulk_runs, *paged_runs])
     rows.append(["THROTTLED replies (sandbox/client)", f"{throttled}/{client_throttled}"])
-    rows.append(["wall time: shop build, then the rest", f"{built:.1f} s, then {_duration(served)}"])
+    rows.append(["wall time: shop build, then the rest", f"{built:.1f} s, then {duration(served)}"])
     rows.append(["peak RSS (process: shop + sandbox + source)", f"{peak:,.0f} MiB"])
     width = max(len(label) for label, _ in rows)
     for label, value in rows:

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from measure import duration, peak_rss_mib, rss_line
 
 from connector.clock import SystemClock
 from connector.protocols import Page
@@ -43,30 +42,12 @@ STREAMS = ("customers", "orders", "carts")
 API_PREFIX = "/wp-json/wc/v3/"
 
 
-def _peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if sys.platform != "darwin" else peak / (1024 * 1024)
 
 
-def _current_rss_mib() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
-def _rss_line(label: str) -> str:
-    current = _current_rss_mib()
-    now = f"{current:,.0f} MiB now, " if current is not None else ""
-    return f"  RSS {label}: {now}{_peak_rss_mib():,.0f} MiB peak"
 
 
-def _duration(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)} min {rest:4.1f} s" if minutes else f"{rest:.1f} s"
 
 
 @dataclass
@@ -109,7 +90,7 @@ async def _read(source: WooCommerceSource, stream: str, sandbox: Any, concurrenc
 def _table(runs: Sequence[Run]) -> str:
     headers = ("concurrency", "stream", "records", "quarantined", "requests", "wall", "records/s")
     rows = [(str(r.concurrency), r.stream, f"{r.records:,}", f"{r.quarantined:,}", f"{r.requests:,}",
-             _duration(r.seconds), f"{r.per_second:,.0f}") for r in runs]
+             duration(r.seconds), f"{r.per_second:,.0f}") for r in runs]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
@@ -140,8 +121,8 @@ async def _bench(args: argparse.Namespace) -> None:
     shop = GeneratedShop(ShopSpec(name="bench", seed=args.seed, customers=args.customers,
                                   orders_per_customer=args.orders_per_customer))
     print(f"shop: {shop.count('customers'):,} customers, {shop.count('orders'):,} orders "
-          f"(generated in {_duration(time.perf_counter() - started)})", flush=True)
-    print(_rss_line("after the shop was built"), flush=True)
+          f"(generated in {duration(time.perf_counter() - started)})", flush=True)
+    print(rss_line("after the shop was built"), flush=True)
     clock = SystemClock()
     sandbox = create_sandbox(shop=shop, clock=clock, latency_seconds=args.latency)
     runs: list[Run] = []
@@ -159,16 +140,16 @@ async def _bench(args: argparse.Namespace) -> None:
                     await source.aclose()
                 runs.append(run)
                 print(f"  concurrency {level}, {stream}: {run.records:,} records, {run.requests:,} requests, "
-                      f"{_duration(run.seconds)}, {run.per_second:,.0f} records/s", flush=True)
-            print(_rss_line(f"after concurrency {level}"), flush=True)
+                      f"{duration(run.seconds)}, {run.per_second:,.0f} records/s", flush=True)
+            print(rss_line(f"after concurrency {level}"), flush=True)
     print()
     print(_table(runs))
     total = {level: sum(r.seconds for r in runs if r.concurrency == level) for level in levels}
     for level in levels:
-        print(f"  backfill at concurrency {level}: {_duration(total[level])}")
+        print(f"  backfill at concurrency {level}: {duration(total[level])}")
     if len(levels) > 1 and total[levels[-1]]:
         print(f"  speed-up {levels[-1]} vs {levels[0]}: {total[levels[0]] / total[levels[-1]]:.2f}x")
-    print(f"  peak RSS: {_peak_rss_mib():,.0f} MiB")
+    print(f"  peak RSS: {peak_rss_mib():,.0f} MiB")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -37,6 +37,8 @@ import httpx
 from pydantic import BaseModel
 
 from connector.clock import Clock
+from connector.cursors import format_cursor
+from connector.cursors import parse_cursor as parse_timestamp
 from connector.errors import StateError
 from connector.models import Cart, Customer, Order
 from connector.protocols import Page, QuarantineEntry, Stream
@@ -118,26 +120,15 @@ _SPECS: Mapping[Stream, _Spec[Any, Any]] = MappingProxyType({
 })
 
 
-def format_cursor(moment: datetime) -> str:
-    """A cursor: UTC, whole seconds (rounded down, so never later than ``moment``), ``Z`` suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_cursor(cursor: str | None) -> datetime | None:
-    """Read a cursor (or any ISO 8601 timestamp with an offset); ``None`` stays ``None``.
+    """Read a shopify timestamp cursor; ``None`` stays ``None``.
 
     Raises:
-        StateError: the saved cursor is not a timezone-aware timestamp.
+        StateError: the saved cursor is not a timezone-aware ISO 8601 timestamp.
     """
-    if cursor is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(cursor.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise StateError(f"shopify cursor {cursor!r} is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise StateError(f"shopify cursor {cursor!r} has no timezone")
-    return moment.astimezone(UTC)
+    return parse_timestamp(cursor, "shopify")
 
 
 def _updated_at(raw: BaseModel) -> datetime | None:

@@ -42,13 +42,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
 
 from connector.clock import Clock
+from connector.cursors import format_cursor
+from connector.cursors import parse_cursor as parse_timestamp
 from connector.errors import RecordError, StateError
 from connector.models import Cart, Customer, Order
 from connector.protocols import Page, QuarantineEntry, Stream
@@ -77,26 +79,15 @@ ALL_STATUSES = "pending,processing,on-hold,completed,cancelled,refunded,failed,c
 _CUSTOMER_PARAMS = {"role": "all"}  # every account that can buy, not only role "customer"
 
 
-def format_cursor(moment: datetime) -> str:
-    """A cursor: UTC, whole seconds, ``Z`` suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_cursor(cursor: str | None) -> datetime | None:
-    """Read an orders or carts cursor; ``None`` stays ``None``.
+    """Read a woocommerce timestamp cursor; ``None`` stays ``None``.
 
     Raises:
         StateError: the saved cursor is not a timezone-aware ISO 8601 timestamp.
     """
-    if cursor is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(cursor.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise StateError(f"woocommerce cursor {cursor!r} is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise StateError(f"woocommerce cursor {cursor!r} has no timezone")
-    return moment.astimezone(UTC)
+    return parse_timestamp(cursor, "woocommerce")
 
 
 @dataclass(frozen=True)
