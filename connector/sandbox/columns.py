@@ -155,7 +155,7 @@ def _generated_columns(shop: ShopState) -> OrderColumns | None:
 
     # The generator keeps every order's times, class and customer in arrays; reading them here
     # costs milliseconds, where building 500,000 orders through the Protocol costs 20 seconds.
-    index = shop._index  # see the module docstring
+    index = shop.index
     offset = seconds(shop.spec.start)
     status_of = bytearray(range(256))
     financial_of = bytearray(256)

@@ -69,7 +69,7 @@ from typing import Any, Literal, overload
 from connector.sandbox.datagen_build import RecordBuilder
 from connector.sandbox.datagen_catalog import FX_RATES, Catalog
 from connector.sandbox.datagen_codec import decode, encode
-from connector.sandbox.datagen_index import build_index
+from connector.sandbox.datagen_index import ShopIndex, build_index
 from connector.sandbox.datagen_rand import Draws, kind_base
 from connector.sandbox.datagen_scan import KindView
 from connector.sandbox.datagen_spec import ShopSpec
@@ -116,6 +116,15 @@ class GeneratedShop:
     def __repr__(self) -> str:
         counts = ", ".join(f"{kind}={self.count(kind)}" for kind in _KINDS)
         return f"GeneratedShop({self.name!r}, seed={self.spec.seed}, {counts})"
+
+    @property
+    def index(self) -> ShopIndex:
+        """The generator's compact arrays (times, order classes, customers) as generated, before any change.
+
+        Read-only: for sandboxes that build their own indexes in milliseconds instead of building
+        every record through the Protocol. Changes since generation are in ``dump()["changes"]``.
+        """
+        return self._index
 
     @property
     def catalog(self) -> tuple[Product, ...]:

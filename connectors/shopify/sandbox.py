@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from starlette.routing import Route
 from connector.clock import Clock, SystemClock
 from connector.sandbox.app import SandboxApp
 from connector.sandbox.faults import FaultPlan, FaultResponses
+from connector.sandbox.restore import restore_shop
 from connector.sandbox.shop import ShopState
 from connector.sandbox.state import load_state
 from connectors.shopify.sandbox_context import ShopIdentity
@@ -120,20 +121,6 @@ def _routes(engine: ShopifyEngine, versions: Iterable[str]) -> list[Route]:
     ]
 
 
-def _generated_shop(saved: Mapping[str, Any] | None, customers: int, seed: int) -> ShopState:
-    """The shop a state file describes, else a newly generated one."""
-    dump = (saved or {}).get("shop")
-    if dump and dump.get("memory"):
-        from connector.sandbox.memory import MemoryShop
-
-        return MemoryShop.load(dump)
-    from connector.sandbox.datagen import GeneratedShop, ShopSpec  # heavy: only when a shop is generated
-
-    if dump:
-        return GeneratedShop.load(dump)  # type: ignore[no-any-return]
-    return GeneratedShop(ShopSpec(name="sandbox", seed=seed, customers=customers))  # type: ignore[no-any-return]
-
-
 def _describe(shop: ShopState, token: str, plan: str) -> Any:
     def lines(base_url: str) -> list[str]:
         endpoint = f"{base_url}/admin/api/{SCHEMA_VERSION}/graphql.json"
@@ -181,7 +168,7 @@ def create_sandbox(
     """
     clock = clock or SystemClock()
     saved = load_state(state_file)
-    shop = shop if shop is not None else _generated_shop(saved, customers, seed)
+    shop = shop if shop is not None else restore_shop(saved, customers=customers, seed=seed)
     identity = ShopIdentity(shop.name, shop.base_currency, plan)
     engine = ShopifyEngine(shop, identity, frozenset(scopes), clock, bulk_startup_seconds=bulk_startup_seconds,
                            bulk_seconds_per_10k=bulk_seconds_per_10k)
