@@ -71,6 +71,11 @@ async def test_backfill_reads_every_order_once_with_exact_money_and_guest_buyers
     orders = records(pages)
     expected = [o for o in all_orders(shop) if o.status != "checkout-draft"]  # drafts are carts, not orders
     assert len(orders) == len({o.id for o in orders}) == len(expected)
+    # HPOS-style ids: the API's own, sparse ids are kept as they are (the sandbox documents
+    # id = 1000 + 3k + k % 2 for shop key k), never renumbered or assumed dense.
+    native = sorted(int(o.id.rsplit(":", 1)[1]) for o in orders)
+    assert native == sorted(1000 + 3 * o.key + o.key % 2 for o in expected)
+    assert any(b - a > 1 for a, b in zip(native, native[1:], strict=False))
     assert sum((o.total for o in orders), Decimal(0)) == sum((o.total for o in expected), Decimal(0))
     refunded = sum((o.refunded_total for o in expected), Decimal(0))
     assert sum((o.refunded_total for o in orders), Decimal(0)) == refunded
@@ -270,3 +275,51 @@ async def test_a_corrupt_cursor_is_a_clear_state_error(cursor: str, clock: Manua
         await drain(source.iter_customers(cursor) if cursor.startswith("{") else source.iter_orders(cursor))
     await source.aclose()
 
+
+
+def test_connector_sandbox_serve_woocommerce_serves_on_loopback_and_the_source_reads_it(tmp_path: Path) -> None:
+    """The CLI serves the sandbox on 127.0.0.1 over plain HTTP; the source, signing with OAuth 1.0a, reads it."""
+    import asyncio
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from connector.clock import SystemClock
+
+    command = [str(Path(sys.executable).parent / "connector"), "sandbox", "serve", "woocommerce", "--customers", "30"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        banner = ""
+        while "Ctrl-C" not in banner and (line := process.stdout.readline()):
+            banner += line
+        url = re.findall(r'url = "(http://127\.0\.0\.1:\d+)"', banner)[0]
+        assert SANDBOX_KEY in banner and "OAuth 1.0a" in banner
+
+        async def read() -> list[Any]:
+            source = WooCommerceSource("boutique", settings(url=url), clock=SystemClock())
+            try:
+                return records(await drain(source.iter_customers(None)))
+            finally:
+                await source.aclose()
+
+        customers = asyncio.run(read())
+        # The CLI generates the documented default shop (seed 1); the admin is user 1.
+        shop = GeneratedShop(ShopSpec(name="sandbox", seed=1, customers=30))
+        expected = {"woocommerce:boutique:1"} | {
+            f"woocommerce:boutique:{k + 1}" for k in range(1, 31) if _valid_email(shop.get("customers", k).email)}
+        assert {c.id for c in customers} == expected
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+
+
+def _valid_email(value: str) -> bool:
+    try:
+        normalize_email(value)
+    except ValueError:
+        return False
+    return True
