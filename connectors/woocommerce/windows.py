@@ -21,6 +21,11 @@ as above. A worker that runs out of slices takes the later half of the slice wit
 left (estimated from the density of its last page; only when that half holds at least a page),
 so a range whose orders bunch up near the end (a growing shop) still keeps every worker busy.
 
+**Older WooCommerce** versions may refuse ``orderby=modified`` (400 ``rest_invalid_param``). Then
+no sort is needed at all: a window whose ``X-WP-Total`` fits one page is read whole, and a bigger
+one is cut into as many equal spans as it has pages' worth, the later ones becoming slices of
+their own, until each fits (more requests, the same guarantees).
+
 **Progress**: each yielded batch carries the *low-water mark* ``W``: every record modified before
 ``W`` has been yielded, in this batch or an earlier one. It only counts batches already handed
 to the caller, so a cursor saved from it after the caller committed a batch never skips a record
@@ -31,11 +36,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connector.errors import RemoteAPIError
 from connectors.woocommerce.client import WooCommerceClient
 
 __all__ = ["Batch", "format_gmt", "modified_windows", "parse_gmt"]
@@ -119,12 +126,25 @@ class _Scan:
         self.pending: list[_Slice] = []
         self.queue: asyncio.Queue[_Result | BaseException | None] = asyncio.Queue(maxsize=2 * workers)
         self.requests = 0
+        self.unsorted = False  # the site refused orderby=modified (older WooCommerce): halve windows instead
 
     # ------------------------------------------------------------------ reading one slice page
 
     async def read(self, part: _Slice) -> _Result:
         """One keyset page of ``part`` (or, for an overfull second, all of that second)."""
-        page = await self._request(part.start, part.end, orderby="modified", page=1)
+        if self.unsorted:
+            return await self._read_halving(part)
+        try:
+            page = await self._request(part.start, part.end, orderby="modified", page=1)
+        except RemoteAPIError as exc:
+            if exc.status != 400 or "orderby" not in f"{exc} {exc.excerpt}":
+                raise
+            if not self.unsorted:
+                self.unsorted = True
+                _log.warning("woocommerce %s: this WooCommerce version cannot sort %s by modification date "
+                             "(orderby=modified was refused); reading windows small enough for one page instead",
+                             self.client.account, self.resource)
+            return await self._read_halving(part)
         items = page.items()
         self.requests += 1
         keyed = [(item, parse_gmt(item.get("date_modified_gmt"))) for item in items if isinstance(item, dict)]
@@ -145,6 +165,60 @@ class _Scan:
         earliest = min(stamps)
         part.rate = len(keyed) / max(1.0, (last - earliest).total_seconds() + 1.0)
         return _Result(part, fresh, last, False)
+
+    async def _read_halving(self, part: _Slice) -> _Result:
+        """Without a sort by modification date: a window that fits one page is read whole; a bigger one
+        is cut (the later pieces become slices of their own) until it fits, or is one second long."""
+        while True:
+            page = await self._request(part.start, part.end, orderby="id", page=1)
+            self.requests += 1
+            items = [item for item in page.items() if isinstance(item, dict)]
+            total = page.total if page.total is not None else len(items)
+            if total <= len(items) or part.span() <= SECOND:
+                break
+            if part.start <= EPOCH:
+                # No lower bound yet (a backfill): the oldest order's creation date is one, since an
+                # order is modified at or after its creation; anything odd before it is a slice of its own.
+                oldest = await self._oldest_created(part)
+                if oldest is not None and EPOCH < oldest < part.end:
+                    later = _Slice(start=oldest, end=part.end, committed=oldest)
+                    self.slices.append(later)
+                    self.pending.insert(0, later)
+                    part.end = oldest
+                    continue
+            # Cut into as many equal spans as pages' worth (with room), guessing an even spread;
+            # the first is read again at once, the others become slices of their own.
+            pieces = min(64, math.ceil(total / (0.7 * self.per_page)))
+            step = part.span() / pieces
+            bounds = sorted({part.start, *(_floor(part.start + step * i) for i in range(1, pieces)), part.end})
+            if len(bounds) < 3:
+                break
+            for lower, upper in zip(bounds[1:-1], bounds[2:], strict=True):
+                later = _Slice(start=lower, end=upper, committed=lower)
+                self.slices.append(later)
+                self.pending.append(later)
+            part.end = bounds[1]
+        if total > len(items):  # more than a page in one second: by id, page after page
+            found = {_id(item): item for item in items}
+            number = 1
+            while len(items) >= self.per_page:
+                number += 1
+                page = await self._request(part.start, part.end, orderby="id", page=number)
+                self.requests += 1
+                items = [item for item in page.items() if isinstance(item, dict)]
+                for item in items:
+                    found.setdefault(_id(item), item)
+            items = list(found.values())
+        return _Result(part, items, part.end, True)
+
+    async def _oldest_created(self, part: _Slice) -> datetime | None:
+        params = {**self.params, "orderby": "date", "order": "asc", "per_page": 1, "page": 1,
+                  "dates_are_gmt": "true", "modified_before": format_gmt(part.end)}
+        page = await self.client.list(self.resource, params)
+        self.requests += 1
+        items = [item for item in page.items() if isinstance(item, dict)]
+        created = parse_gmt(items[0].get("date_created_gmt")) if items else None
+        return _floor(created) if created else None
 
     async def _read_second(self, part: _Slice, keyed: list[tuple[dict[str, Any], datetime | None]]) -> _Result:
         """More than a page modified in one second: read that second by id, then move past it."""
@@ -257,20 +331,21 @@ async def modified_windows(
     first.start, first.done = result.progress, result.done or result.progress >= end
     first.committed, first.committed_done = first.start, first.done
     yield Batch(result.items, scan.low_water(end))
-    if first.done:
-        return
-    # The rest, [first.start, end), in equal time slices; stealing evens them out as they go.
     first.busy = False
-    parts = max(1, scan.workers)
-    step = (end - first.start) / parts
-    bounds = [first.start] + [_floor(first.start + step * i) for i in range(1, parts)] + [end]
-    bounds = sorted(set(bounds))
-    first.end = bounds[1]
-    scan.pending.append(first)
-    for lower, upper in zip(bounds[1:-1], bounds[2:], strict=True):
-        part = _Slice(start=lower, end=upper, committed=lower)
-        scan.slices.append(part)
-        scan.pending.append(part)
+    if first.done and not scan.pending:
+        return
+    if not first.done:
+        # The rest, [first.start, end), in equal time slices; stealing evens them out as they go.
+        parts = max(1, scan.workers)
+        step = (end - first.start) / parts
+        bounds = [first.start] + [_floor(first.start + step * i) for i in range(1, parts)] + [end]
+        bounds = sorted(set(bounds))
+        first.end = bounds[1]
+        scan.pending.append(first)
+        for lower, upper in zip(bounds[1:-1], bounds[2:], strict=True):
+            part = _Slice(start=lower, end=upper, committed=lower)
+            scan.slices.append(part)
+            scan.pending.append(part)
     tasks = [asyncio.create_task(scan.worker()) for _ in range(scan.workers)]
     finished = 0
     try:
