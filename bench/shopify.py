@@ -454,7 +454,7 @@ async def _bench(args: argparse.Namespace) -> None:
           f"{f'{read_timeout:g} s' if read_timeout else 'the client default'}")
     print(rss_line("after the shop was built"), flush=True)
 
-    sandbox = create_sandbox(shop=shop, plan=plan)  # the system clock
+    sandbox = create_sandbox(shop=shop, plan=plan, served=True)  # the system clock
     bench_started = time.monotonic()
     with ServedSandbox(sandbox) as base_url:
         print(f"  sandbox served at {base_url} (same process, own thread)", flush=True)

@@ -204,7 +204,7 @@ def sandbox_serve(
     except (LookupError, ImportError) as exc:
         _fail(cli, EXIT_NOT_AVAILABLE, f"{info.title}: no sandbox yet ({exc}); nothing was done.",
               kind="not_available")
-    offered = {"customers": customers, "state_file": state}
+    offered = {"customers": customers, "state_file": state, "served": True}
     accepted = inspect.signature(factory).parameters
     try:
         sandbox = factory(**{k: v for k, v in offered.items() if k in accepted})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -360,6 +361,40 @@ async def test_bulk_lifecycle_and_jsonl(sandbox: SandboxApp, clock: ManualClock)
             last_parent = row["id"]
     assert len(rows) - len(parents) == lines
     assert (await gql(sandbox, BULK))["data"]["bulkOperationRunQuery"]["userErrors"] == []  # the last one is done
+
+
+async def test_served_sandbox_writes_bulk_results_in_the_background(clock: ManualClock) -> None:
+    """Served, a poll never waits for the export file: the job stays RUNNING while it is written."""
+    import threading
+
+    sandbox = create_sandbox(shop=make_shop(), clock=clock, bulk_startup_seconds=1, bulk_seconds_per_10k=10,
+                             served=True)
+    bulk = engine_of(sandbox).bulk
+    release = threading.Event()
+    write = bulk.writer
+    assert write is not None
+
+    def slow_writer(job: Any) -> Any:
+        release.wait(10)  # a big shop: the file takes longer than the job's scheduled run time
+        return write(job)
+
+    bulk.writer = slow_writer
+    await gql(sandbox, BULK)
+    clock.advance(120)  # well past the scheduled completion
+    polled = (await gql(sandbox, STATUS))["data"]["currentBulkOperation"]
+    assert (polled["status"], polled["url"]) == ("RUNNING", None)  # answered at once, file not ready
+    release.set()
+    for _ in range(500):
+        if not bulk.writing(bulk.current()):  # type: ignore[arg-type]
+            break
+        await asyncio.sleep(0.01)
+    done = (await gql(sandbox, STATUS))["data"]["currentBulkOperation"]
+    assert done["status"] == "COMPLETED" and done["url"]
+    async with sandbox.client() as anonymous:
+        download = await anonymous.get(done["url"])
+    orders = [o for o in ORDERS if not o.test]
+    assert download.status_code == 200
+    assert sum(1 for line in download.text.splitlines() if "__parentId" not in line) == len(orders)
 
 
 @pytest.mark.parametrize("root", sorted(BULK_QUERIES))

@@ -152,6 +152,7 @@ def create_sandbox(
     api_versions: Iterable[str] = API_VERSIONS,
     bulk_startup_seconds: float = 1.0,
     bulk_seconds_per_10k: float = 2.0,
+    served: bool = False,
 ) -> SandboxApp:
     """A Shopify Admin API sandbox.
 
@@ -162,6 +163,9 @@ def create_sandbox(
         scopes: the app's access scopes (plus the staff permission ``manage_abandoned_checkouts``).
         state_file: JSON state (shop changes, bulk operations) loaded when present, written by ``save()``.
         bulk_startup_seconds / bulk_seconds_per_10k: how long bulk jobs stay CREATED, then RUNNING.
+        served: the sandbox will be served on a socket (CLI, demo, benches): bulk result files are
+            written on a worker thread while the job runs, so polls answer at once, as on Shopify.
+            In-process (the default) they are written on first need, which keeps tests deterministic.
 
     Returns:
         The sandbox; ``sandbox.shop`` is the ShopState, for tests to read and mutate.
@@ -171,7 +175,7 @@ def create_sandbox(
     shop = shop if shop is not None else restore_shop(saved, customers=customers, seed=seed)
     identity = ShopIdentity(shop.name, shop.base_currency, plan)
     engine = ShopifyEngine(shop, identity, frozenset(scopes), clock, bulk_startup_seconds=bulk_startup_seconds,
-                           bulk_seconds_per_10k=bulk_seconds_per_10k)
+                           bulk_seconds_per_10k=bulk_seconds_per_10k, bulk_in_background=served)
     engine.bulk.load((saved or {}).get("bulk_operations", []))
     sandbox = SandboxApp(
         "shopify",

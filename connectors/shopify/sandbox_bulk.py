@@ -13,9 +13,11 @@ connection, after its parent, carrying ``"__parentId"``; ``edges``/``node`` wrap
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +36,8 @@ from connector.clock import Clock
 from connectors.shopify.sandbox_cost import Walk, iter_fields
 from connectors.shopify.sandbox_paging import Page
 from connectors.shopify.sandbox_schema import gid, is_connection
+
+_log = logging.getLogger("connector.sandbox")
 
 __all__ = ["EXPIRY", "BulkJob", "BulkJobs", "BulkPage", "ResultFile", "jsonl_lines"]
 
@@ -93,6 +97,7 @@ class BulkJob:
     error_code: str | None = None
     canceled_at: datetime | None = None
     result: ResultFile | None = field(default=None, repr=False)
+    written_at: datetime | None = None  # when a background write finished (served sandboxes)
 
     @property
     def id(self) -> str:
@@ -115,11 +120,17 @@ class BulkJob:
 class BulkJobs:
     """Every bulk job of the sandbox's one app on its one shop."""
 
-    def __init__(self, clock: Clock, *, startup_seconds: float = 1.0, seconds_per_10k: float = 2.0) -> None:
+    def __init__(self, clock: Clock, *, startup_seconds: float = 1.0, seconds_per_10k: float = 2.0,
+                 background: bool = False) -> None:
         self.clock = clock
         self.startup_seconds = startup_seconds
         self.seconds_per_10k = seconds_per_10k
+        # Served sandboxes write result files on a worker thread from the moment a job is created, as
+        # Shopify does while a job is RUNNING, so a poll never waits for the file; in-process ones
+        # write on first need, so that tests on a manual clock stay deterministic.
+        self.background = background
         self._jobs: dict[int, BulkJob] = {}
+        self._writing: dict[int, threading.Thread] = {}
         # Writes a finished job's result file; set by the engine, which knows how to run queries.
         self.writer: Callable[[BulkJob], ResultFile] | None = None
 
@@ -130,7 +141,26 @@ class BulkJobs:
         self._jobs[number] = job
         for old in sorted(self._jobs)[:-KEPT_RESULTS]:
             self._drop_result(self._jobs[old])
+        if self.background and self.writer is not None and error_code is None:
+            thread = threading.Thread(target=self._write, args=(job,), name=f"bulk-{number}", daemon=True)
+            self._writing[number] = thread
+            thread.start()
         return job
+
+    def _write(self, job: BulkJob) -> None:
+        assert self.writer is not None  # noqa: S101 - only started with a writer
+        try:
+            job.result = self.writer(job)
+        except Exception:  # noqa: BLE001 - a failed export is a FAILED job, as on Shopify
+            _log.exception("sandbox: writing the result of bulk operation %s failed", job.number)
+            job.error_code = "INTERNAL_SERVER_ERROR"
+        finally:
+            job.written_at = self.clock.now()
+
+    def writing(self, job: BulkJob) -> bool:
+        """Whether the job's result file is still being written on its worker thread."""
+        thread = self._writing.get(job.number)
+        return thread is not None and thread.is_alive()
 
     @staticmethod
     def _drop_result(job: BulkJob) -> None:
@@ -152,7 +182,11 @@ class BulkJobs:
         return next((j for j in self._jobs.values() if self.status(j) in ("CREATED", "RUNNING")), None)
 
     def finished_at(self, job: BulkJob) -> datetime:
-        return job.created_at + timedelta(seconds=self.startup_seconds + job.seconds)
+        """When the job completes: its simulated run time, or later if its file is still being written."""
+        scheduled = job.created_at + timedelta(seconds=self.startup_seconds + job.seconds)
+        if self.writing(job):
+            return max(scheduled, self.clock.now())
+        return max(scheduled, job.written_at) if job.written_at else scheduled
 
     def status(self, job: BulkJob) -> str:
         if job.canceled_at is not None:
@@ -160,7 +194,7 @@ class BulkJobs:
         now = self.clock.now()
         if now < job.created_at + timedelta(seconds=self.startup_seconds):
             return "CREATED"
-        if now < self.finished_at(job):
+        if now < self.finished_at(job) or self.writing(job):
             return "RUNNING"
         if job.error_code:
             return "FAILED"
@@ -173,7 +207,7 @@ class BulkJobs:
 
     def materialize(self, job: BulkJob) -> ResultFile | None:
         """The job's result file, written now if this is the first time it is needed."""
-        if job.result is None and self.writer is not None:
+        if job.result is None and self.writer is not None and job.number not in self._writing:
             job.result = self.writer(job)
         return job.result
 

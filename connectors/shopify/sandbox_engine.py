@@ -59,7 +59,8 @@ class ShopifyEngine:
     """Executes Admin API GraphQL against a shop, with Shopify's costs, limits and bulk jobs."""
 
     def __init__(self, shop: ShopState, identity: ShopIdentity, scopes: frozenset[str], clock: Clock, *,
-                 bulk_startup_seconds: float = 1.0, bulk_seconds_per_10k: float = 2.0) -> None:
+                 bulk_startup_seconds: float = 1.0, bulk_seconds_per_10k: float = 2.0,
+                 bulk_in_background: bool = False) -> None:
         self.shop = shop
         self.identity = identity
         self.scopes = scopes
@@ -67,7 +68,8 @@ class ShopifyEngine:
         self.schema = admin_schema()
         size, rate = PLANS[identity.plan]
         self.bucket = LeakyBucket(size, rate, clock)
-        self.bulk = BulkJobs(clock, startup_seconds=bulk_startup_seconds, seconds_per_10k=bulk_seconds_per_10k)
+        self.bulk = BulkJobs(clock, startup_seconds=bulk_startup_seconds, seconds_per_10k=bulk_seconds_per_10k,
+                             background=bulk_in_background)
         self.bulk.writer = self._write_result
         self._documents: OrderedDict[str, DocumentNode | list[dict[str, Any]]] = OrderedDict()
 
