@@ -37,12 +37,11 @@ after the shop is built is printed too, so the share of the source and sandbox c
 
 Duration: about 20 minutes at the default 100,000 customers on 2 cores, 16.5 of them the bulk
 backfill, which is mostly the sandbox writing the ~1 GB, 500,000-order export file (~400 s,
-single-threaded, in the same process) and the source parsing it (~360 s). The sandbox writes that
-file inside the GraphQL poll that first sees the job COMPLETED, so at this size the poll answers
-after minutes, past the client's 60 s read timeout (it would retry, then give up):
-``--read-timeout`` (default 1,200 s; 0 keeps the client's own) lengthens it for this bench only,
-on the loopback transport. Real Shopify writes the file while the job is RUNNING and answers
-polls at once. A stream that fails anyway is reported as FAILED; the bench goes on.
+single-threaded, in the same process) and the source parsing it (~360 s). The served sandbox
+writes that file on a worker thread while the job is RUNNING (as Shopify does), so polls answer
+at once; ``--read-timeout`` (default 1,200 s; 0 keeps the client's own) remains as a safety margin
+for a loaded machine, on the loopback transport only. A stream that fails anyway is reported as
+FAILED; the bench goes on.
 """
 
 from __future__ import annotations
