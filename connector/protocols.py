@@ -32,6 +32,7 @@ __all__ = [
     "ContactState",
     "EspContact",
     "FieldValue",
+    "field_json",
     "Page",
     "Plan",
     "PushResult",
@@ -150,7 +151,7 @@ class ContactState(_Frozen):
         return json.dumps(
             {
                 "email": self.email,
-                "fields": {k: _jsonable(v) for k, v in sorted(self.fields.items())},
+                "fields": {k: field_json(v) for k, v in sorted(self.fields.items())},
                 "tags": sorted(self.tags),
                 "lists": sorted(self.lists),
                 "consent": self.consent.value,
@@ -165,7 +166,9 @@ class ContactState(_Frozen):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
-def _jsonable(value: FieldValue) -> object:
+def field_json(value: FieldValue) -> object:
+    """A field value as it is serialised in a state (and so as a stored pushed state reads back):
+    compare these, not the Python values, since ``Decimal("5")`` comes back as ``"5"``."""
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime | date):
