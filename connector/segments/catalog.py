@@ -248,7 +248,7 @@ def default_catalog() -> Catalog:
         [
             ("total_spent", "amount spent over all orders"),
             ("average_order_value", "average amount per order"),
-            ("purchase_frequency", "orders per month since the first order"),
+            ("purchase_frequency", "average days between orders"),
             ("cart_value", "value of the open cart"),
         ],
     )
