@@ -30,13 +30,22 @@ EXPECTED_INDEXES = {
     "pushed_state": {"ix_pushed_state_sink_email"},
     "sync_runs": {"ix_sync_runs_pipeline_started_at"},
     "quarantine": set(),
+    "persons": set(),
+    "person_customers": {"ix_person_customers_person"},
+    "person_guests": {"ix_person_guests_person"},
+    "profile_metrics": set(),
+    "profile_money": set(),
+    "profile_values": set(),
+    "profile_attributes": set(),
 }
 EXPECTED_UNIQUES = {
     "customers": {("source_id",)},
     "orders": {("source_id",)},
     "carts": {("source_id",)},
     "quarantine": {("entity", "record_id", "field")},
+    "persons": {("pipeline", "person_id"), ("pipeline", "email")},
 }
+HEAD = "0002"
 
 
 @pytest.fixture
@@ -49,7 +58,7 @@ def engine(store_url: str) -> Iterator[Engine]:
 def test_upgrade_from_empty_creates_every_table_and_index(engine: Engine) -> None:
     assert current_revision(engine) is None
     upgrade_store(engine)
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == HEAD
 
     inspector = inspect(engine)
     assert set(inspector.get_table_names()) == {*EXPECTED_INDEXES, "alembic_version"}
@@ -61,6 +70,8 @@ def test_upgrade_from_empty_creates_every_table_and_index(engine: Engine) -> Non
         assert {tuple(uq["column_names"]) for uq in inspector.get_unique_constraints(table)} == uniques, table
     assert inspector.get_pk_constraint("line_items")["constrained_columns"] == ["order_id", "position"]
     assert inspector.get_pk_constraint("pushed_state")["constrained_columns"] == ["sink", "person_id"]
+    assert inspector.get_pk_constraint("person_customers")["constrained_columns"] == ["pipeline", "customer_id"]
+    assert inspector.get_pk_constraint("profile_values")["constrained_columns"] == ["person", "name", "value"]
     foreign = {(fk["constrained_columns"][0], fk["referred_table"], fk["options"].get("ondelete"))
                for fk in inspector.get_foreign_keys("line_items")}
     assert foreign == {("order_id", "orders", "CASCADE"), ("customer_id", "customers", "SET NULL")}
@@ -73,7 +84,7 @@ def test_upgrade_again_is_a_no_op_that_keeps_data(store_url: str) -> None:
         store.upsert_customers([customer])
     with Store.open(store_url) as store:  # migrates again: nothing to do
         upgrade_store(store.engine)
-        assert current_revision(store.engine) == "0001"
+        assert current_revision(store.engine) == HEAD
         assert store.count("customers") == 1
         assert store.get_customer(customer.id) == customer
 
@@ -92,14 +103,14 @@ def test_downgrade_to_base_and_back(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     assert current_revision(engine) is None
     upgrade_store(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == HEAD
 
 
 def test_a_newer_store_is_refused(store_url: str) -> None:
     with Store.open(store_url) as store:
         with store.engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = '0042_future'"))
-        with pytest.raises(StateError, match=r"at revision 0042_future, newer than this connector \(head 0001\)"):
+        with pytest.raises(StateError, match=r"at revision 0042_future, newer than this connector \(head 0002\)"):
             upgrade_store(store.engine)
     for migrate in (True, False):
         with pytest.raises(StateError, match="upgrade connector"):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +42,13 @@ __all__ = [
     "line_items",
     "metadata",
     "orders",
+    "person_customers",
+    "person_guests",
+    "persons",
+    "profile_attributes",
+    "profile_metrics",
+    "profile_money",
+    "profile_values",
     "pushed_state",
     "quarantine",
     "sync_runs",
@@ -248,4 +256,127 @@ quarantine = Table(
     Column("occurrences", Integer, nullable=False),
     _time("resolved_at", nullable=True),
     UniqueConstraint("entity", "record_id", "field"),
+)
+
+
+# --------------------------------------------------------------------------- profiles
+# One person per human across the shops of a pipeline (connector.segments.identity), and the
+# per-person figures staged from customers, orders, line items and carts
+# (connector.segments.metrics). The profile_* tables are derived data, rebuilt by every
+# recompute: they carry no foreign key, so writing millions of rows checks no parent per row,
+# and the identity step deletes a dropped person's rows itself.
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),  # grows with creation: the smaller id is the older person
+    _text("pipeline", nullable=False),
+    _text("person_id", nullable=False),  # "prs_" + 20 hex digits: the key the plan and the sinks use
+    _text("email", nullable=False),
+    _text("previous_email"),  # set by an email change, so the sink updates the contact it knows
+    _time("created_at"),
+    _time("updated_at"),
+    UniqueConstraint("pipeline", "person_id"),
+    UniqueConstraint("pipeline", "email"),
+)
+
+person_customers = Table(
+    "person_customers",
+    metadata,
+    _text("pipeline", nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("person", Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=False),
+    # The customer's email when last resolved: a difference with customers.email is an email change.
+    _text("email", nullable=False),
+    PrimaryKeyConstraint("pipeline", "customer_id"),
+    Index(None, "person"),
+)
+
+# Guest checkouts (orders without a customer) identify a person by their email.
+person_guests = Table(
+    "person_guests",
+    metadata,
+    _text("pipeline", nullable=False),
+    _text("email", nullable=False),
+    Column("person", Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=False),
+    PrimaryKeyConstraint("pipeline", "email"),
+    Index(None, "person"),
+)
+
+profile_metrics = Table(
+    "profile_metrics",
+    metadata,
+    Column("person", Integer, primary_key=True, autoincrement=False),
+    _text("pipeline", nullable=False),
+    Column("as_of", Date, nullable=False),  # the injected "today" of the computation
+    Column("orders_count", Integer, nullable=False),
+    Column("unconverted_orders", Integer, nullable=False),  # counted, in a currency without a rate
+    _money("total_spent"),  # reporting currency, net of refunds
+    _money("average_order_value", nullable=True),
+    _time("first_order_at", nullable=True),
+    _time("last_order_at", nullable=True),
+    Column("purchase_frequency", Float, nullable=True),  # average days between orders
+    _text("favourite_category"),
+    _text("favourite_product_type"),
+    Column("discount_orders", Integer, nullable=False),
+    _money("cart_value", nullable=True),
+    _text("cart_currency"),
+    _money("cart_value_reporting", nullable=True),
+    Column("cart_items", Integer, nullable=True),
+    _text("cart_recovery_url"),
+    _time("cart_abandoned_at", nullable=True),
+    _time("signup_at", nullable=True),
+    _text("first_name"),
+    _text("last_name"),
+    _text("phone"),
+    _text("company"),
+    _text("country"),
+    _text("region"),
+    _text("city"),
+    _text("postal_code"),
+    Column("birthday", Date, nullable=True),
+    Column("is_b2b", Boolean, nullable=False),
+    Column("is_staff", Boolean, nullable=False),
+    _text("consent_state", nullable=False),
+    _time("consent_at", nullable=True),
+    _text("consent_source"),
+    Column("rfm_recency", Integer, nullable=True),
+    Column("rfm_frequency", Integer, nullable=True),
+    Column("rfm_monetary", Integer, nullable=True),
+    _text("rfm_group"),
+    _text("lifecycle", nullable=False),
+)
+
+profile_money = Table(
+    "profile_money",
+    metadata,
+    Column("person", Integer, nullable=False),
+    _text("currency", nullable=False),
+    _text("pipeline", nullable=False),
+    Column("orders", Integer, nullable=False),
+    _money("total_spent"),
+    PrimaryKeyConstraint("person", "currency"),
+)
+
+profile_values = Table(
+    "profile_values",
+    metadata,
+    Column("person", Integer, nullable=False),
+    _text("name", nullable=False),  # categories, product_types, products, shops, shop_tags, ...
+    _text("value", nullable=False),
+    _text("pipeline", nullable=False),
+    PrimaryKeyConstraint("person", "name", "value"),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree, written in key order
+)
+
+profile_attributes = Table(
+    "profile_attributes",
+    metadata,
+    Column("person", Integer, nullable=False),
+    _text("name", nullable=False),
+    _text("pipeline", nullable=False),
+    _text("value_text"),
+    Column("value_number", Float, nullable=True),
+    Column("value_date", Date, nullable=True),
+    PrimaryKeyConstraint("person", "name"),
 )
