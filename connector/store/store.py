@@ -13,10 +13,12 @@ transaction, so a page of records and the cursor after it commit together or not
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import date
+from decimal import Decimal
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import StatementError
@@ -25,12 +27,18 @@ from connector.clock import Clock, SystemClock
 from connector.errors import StateError
 from connector.models import Cart, Customer, Order
 from connector.protocols import QuarantineEntry
-from connector.store import bookkeeping, entities, pushed
+from connector.store import bookkeeping, entities, profiles, pushed
 from connector.store.engine import create_store_engine, redacted_url, write_engine
 from connector.store.migrate import ensure_current, upgrade
+from connector.store.profiles import Profile
 from connector.store.pushed import PushedItem
 from connector.store.records import PushedContact, QuarantinedRecord, RunKind, RunStatus, SyncRun
 from connector.store.schema import metadata
+
+if TYPE_CHECKING:
+    from connector.segments.identity import IdentityReport
+    from connector.segments.lifecycle import LifecycleThresholds
+    from connector.segments.metrics import AttributeSpec, MetricsReport
 
 __all__ = ["Store", "StoreOperations", "Transaction"]
 
@@ -139,6 +147,61 @@ class StoreOperations:
         """Record confirmed states: ``(person_id, state, contact_id)`` per person; returns how many."""
         with self._write() as conn:
             return pushed.record_pushed(conn, sink, items, self._clock.now())
+
+    # ----------------------------------------------------------------------- profiles
+    # The segmentation core builds on the store, so its modules are imported when first used.
+
+    def resolve_identities(
+        self,
+        pipeline: str,
+        shops: Collection[str],
+        *,
+        exclude_staff: bool = False,
+        exclude_test_orders: bool = False,
+        changed_customer_ids: Collection[str] | None = None,
+        changed_guest_emails: Collection[str] | None = None,
+    ) -> IdentityReport:
+        """Link the pipeline's customers and guest emails to persons; see :mod:`connector.segments.identity`."""
+        from connector.segments.identity import resolve_identities
+
+        with self._write() as conn:
+            return resolve_identities(
+                conn, pipeline, shops, now=self._clock.now(), exclude_staff=exclude_staff,
+                exclude_test_orders=exclude_test_orders, changed_customer_ids=changed_customer_ids,
+                changed_guest_emails=changed_guest_emails,
+            )
+
+    def compute_metrics(
+        self,
+        pipeline: str,
+        *,
+        today: date,
+        rates: Mapping[str, Decimal | str | int],
+        reporting_currency: str,
+        persons: Collection[str] | None = None,
+        exclude_test_orders: bool = False,
+        attributes: Mapping[str, AttributeSpec | tuple[str, str]] | None = None,
+        lifecycle: LifecycleThresholds | None = None,
+        shops: Collection[str] | None = None,
+    ) -> MetricsReport:
+        """Recompute the profile tables (all persons, or ``persons``); see :mod:`connector.segments.metrics`."""
+        from connector.segments.metrics import compute_metrics
+
+        with self._write() as conn:
+            return compute_metrics(
+                conn, pipeline, today=today, rates=rates, reporting_currency=reporting_currency, persons=persons,
+                exclude_test_orders=exclude_test_orders, attributes=attributes, lifecycle=lifecycle, shops=shops,
+            )
+
+    def get_profile(self, pipeline: str, person_id: str) -> Profile | None:
+        """One person's identity, metrics, sets and attributes, or ``None``."""
+        with self._reading() as conn:
+            return profiles.get_profile(conn, pipeline, person_id)
+
+    def find_person_id(self, pipeline: str, email: str) -> str | None:
+        """The ``person_id`` of the person of ``pipeline`` whose current email is ``email``, or ``None``."""
+        with self._reading() as conn:
+            return profiles.find_person_id(conn, pipeline, email)
 
     # ----------------------------------------------------------------------- runs
 
