@@ -44,7 +44,7 @@ def _customers(n: int) -> str:
                 "|| '-' || printf('%02d', 1 + i % 28) || '\"},\"loyalty_tier\":\"gold\"}'")
     consent = ("CASE WHEN i % 100 < 45 THEN 'subscribed' WHEN i % 100 < 80 THEN 'not_subscribed' "
                "WHEN i % 100 < 92 THEN 'unsubscribed' ELSE 'pending' END")
-    return f"""  # noqa: S608
+    return f"""
     INSERT INTO customers SELECT i, 'shopify:' || {shop} || ':' || i, 'shopify', {shop}, {email},
       'First' || (i % 500), 'Last' || (i % 900), CASE WHEN i % 10 < 7 THEN '+336' || (10000000 + i % 89999999) END,
       CASE WHEN i % 12 = 0 THEN 'Company ' || (i % 1000) END, 'fr-FR',
@@ -79,7 +79,7 @@ def _orders(n: int) -> str:
              "ELSE '[\"VIP15\",\"FREESHIP\"]' END ELSE '[]' END")
     email = (f"CASE WHEN NOT ({guest}) THEN NULL WHEN i % 40 = 0 THEN 'p' || {cust} || '@mail.test' "
              f"ELSE 'guest' || ({h} % {max(n // 5, 1)}) || '@mail.test' END")
-    return f"""  # noqa: S608
+    return f"""
     INSERT INTO orders SELECT i, 'shopify:' || {shop} || ':o' || i, 'shopify', {shop},
       CASE WHEN {guest} THEN NULL ELSE 'shopify:' || {shop} || ':' || {cust} END,
       CASE WHEN {guest} THEN NULL ELSE {cust} END, {email}, CAST(1000 + i AS TEXT),
@@ -94,7 +94,7 @@ def _orders(n: int) -> str:
 def _line_items() -> str:
     h = _h("o.id * 4 + k.k")
     product = f"(1 + ({h} % 200) * (({h} / 200) % 200) / 200)"  # skewed towards low numbers
-    return f"""  # noqa: S608
+    return f"""
     INSERT INTO line_items SELECT o.id, k.k, o.customer_id, NULL, CAST({product} AS TEXT), NULL, NULL,
       'Product ' || {product}, 'Type ' || ({product} % 8), 'Category ' || ({product} % 20), 'Acme',
       1 + {h} % 3, 199000, NULL,
@@ -108,7 +108,7 @@ def _carts(n: int) -> str:
     cust = f"(1 + {h} % {n})"
     updated = f"({h} % {_SPAN})"
     items = "'[{\"quantity\":' || (1 + i % 3) || ',\"title\":\"Product ' || (i % 200) || '\",\"unit_price\":\"19.9\"}]'"
-    return f"""  # noqa: S608
+    return f"""
     INSERT INTO carts SELECT i, 'shopify:alpha:c' || i, 'shopify', 'alpha',
       CASE WHEN i % 7 = 0 THEN NULL ELSE 'shopify:alpha:' || {cust} END,
       CASE WHEN i % 7 = 0 THEN NULL ELSE {cust} END, 'p' || {cust} || '@mail.test', 'EUR',
