@@ -221,7 +221,7 @@ def test_days_are_utc_days_around_midnight_and_lifecycle_uses_the_injected_today
 
 def test_open_cart_versus_recovered_cart(store: Store) -> None:
     store.upsert_customers([customer("acme:1", "open@example.com"), customer("acme:2", "back@example.com"),
-                            customer("acme:3", "unpaid@example.com")])
+                            customer("acme:3", "unpaid@example.com"), customer("acme:4", "out@example.com")])
     items = (CartItem(title="Tee", quantity=2, unit_price=Decimal(10)),
              CartItem(title="Cap", quantity=1, unit_price=Decimal("25.50")))
 
@@ -239,6 +239,7 @@ def test_open_cart_versus_recovered_cart(store: Store) -> None:
         cart("acme:k4", "acme:2", "back@example.com", "2024-03-01 10:00"),
         cart("acme:k5", "acme:3", "unpaid@example.com", "2024-03-10 10:00"),
         cart("acme:k6", "", "gus@example.com", "2024-03-12 10:00", value="5"),  # a guest's cart
+        cart("acme:k7", "", "out@example.com", "2024-03-20 10:00", value="7"),  # an account holder, logged out
     ])
     store.upsert_orders([
         order("acme:o1", customer="acme:2", created="2024-03-02 10:00"),  # paid after k4: recovered
@@ -251,6 +252,8 @@ def test_open_cart_versus_recovered_cart(store: Store) -> None:
         value=Decimal("45.5"), currency="USD", value_reporting=Decimal("22.75"), items=3,
         recovery_url="https://acme.example/recover/k2", abandoned_at=at("2024-03-05 10:00"))
     assert profile(store, "back@example.com").cart is None
+    out = profile(store, "out@example.com").cart  # a cart without a customer is the person's with that email
+    assert out is not None and (out.value, out.abandoned_at) == (Decimal(7), at("2024-03-20 10:00"))
     unpaid = profile(store, "unpaid@example.com").cart  # an unpaid order does not recover the cart
     assert unpaid is not None and unpaid.abandoned_at == at("2024-03-10 10:00")
     gus = profile(store, "gus@example.com").cart

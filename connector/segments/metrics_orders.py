@@ -31,6 +31,10 @@ PAID = ("o.status NOT IN ('pending', 'failed', 'draft', 'cancelled') "
         "AND o.financial_status NOT IN ('pending', 'voided') AND o.cancelled_at IS NULL")
 
 
+_MERGE_UNITS = ("ON CONFLICT (person, title, category, product_type) DO UPDATE "
+                "SET units = _m_lines.units + excluded.units")
+
+
 def _orders_of_persons(s: Staging, full: bool, exclude_test: bool, where: str, guests_in: str) -> tuple[str, str]:
     """FROM/WHERE clauses reaching each scoped person's orders: (customer orders, guest orders).
 
@@ -122,12 +126,12 @@ def stage_lines(s: Staging, params: dict[str, Any], *, full: bool, exclude_test:
             f"WHERE o.email = x.email AND {s.unindexed('o.customer_id')} IS NULL AND li.order_id = o.id "
             f"AND {COUNTED} {test}",
         )
-    rows = " UNION ALL ".join(
-        f"SELECT x.person, li.title, COALESCE(li.category, '') AS category, COALESCE(li.product_type, '') AS type, "
-        f"{units} AS units {source}" for source in sources
-    )
-    s.run(f"INSERT INTO _m_lines SELECT person, title, category, type, SUM(units) FROM ({rows}) l "  # noqa: S608
-          f"GROUP BY person, title, category, type HAVING SUM(units) > 0 ORDER BY person, title, category, type")
+    # Customers' lines, then guests' merged in (they rarely meet: a guest checkout by an account holder).
+    group = "GROUP BY x.person, li.title, COALESCE(li.category, ''), COALESCE(li.product_type, '')"
+    for source, merge in zip(sources, ("", _MERGE_UNITS), strict=True):
+        s.run(f"INSERT INTO _m_lines SELECT x.person, li.title, COALESCE(li.category, ''), "  # noqa: S608
+              f"COALESCE(li.product_type, ''), SUM({units}) {source} {group} HAVING SUM({units}) > 0 "
+              f"ORDER BY 1, 2, 3, 4 {merge}")
     s.analyze("_m_lines")
     for column in ("category", "product_type"):
         table = f"_m_{column}"
@@ -146,20 +150,24 @@ def stage_lines(s: Staging, params: dict[str, Any], *, full: bool, exclude_test:
 def stage_carts(s: Staging, params: dict[str, Any], *, full: bool, exclude_test: bool, guests_in: str) -> None:
     """Carts -> ``_m_cart``: each person's latest open cart, unless a paid order came after it.
 
-    Only the few latest open carts are checked for a later paid order, through the orders'
-    customer and email indexes.
+    A cart without a customer (a guest's checkout) belongs to the person with that email: by a
+    guest-checkout link, else as the person's current email. Only the latest open carts are
+    checked for a later paid order, through the orders' customer and email indexes.
     """
+    s.temp("_m_mail", "email TEXT PRIMARY KEY, person INTEGER NOT NULL")
+    s.run("INSERT INTO _m_mail SELECT email, MIN(person) FROM (SELECT email, person FROM _m_guest UNION ALL "
+          "SELECT p.email, p.id FROM _m_scope x CROSS JOIN persons p WHERE p.id = x.person) m GROUP BY email")
     s.temp("_m_carts", f"person INTEGER NOT NULL, cart INTEGER NOT NULL, updated_at {TS}")
     if full:
         sources = (
             "FROM carts c CROSS JOIN _m_cust x WHERE c.completed_at IS NULL AND x.customer_id = c.customer_id",
-            "FROM carts c CROSS JOIN _m_guest x WHERE c.completed_at IS NULL AND c.customer_id IS NULL "
+            "FROM carts c CROSS JOIN _m_mail x WHERE c.completed_at IS NULL AND c.customer_id IS NULL "
             f"AND x.email = c.email {guests_in}",
         )
     else:
         sources = (
             "FROM _m_cust x CROSS JOIN carts c WHERE c.customer_id = x.customer_id AND c.completed_at IS NULL",
-            "FROM _m_guest x CROSS JOIN carts c WHERE c.email = x.email AND c.customer_id IS NULL "
+            "FROM _m_mail x CROSS JOIN carts c WHERE c.email = x.email AND c.customer_id IS NULL "
             f"AND c.completed_at IS NULL {guests_in}",
         )
     for source in sources:

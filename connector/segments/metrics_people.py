@@ -148,26 +148,28 @@ def write_metrics(s: Staging, params: dict[str, Any]) -> int:
 
 
 def write_values(s: Staging, params: dict[str, Any]) -> None:
-    """The set-valued facts -> ``profile_values``, one statement per set, in key order."""
+    """The set-valued facts -> ``profile_values``, one statement per set, written in key order.
+
+    Categories, product types and products come from tables clustered by person (read without
+    sorting); discount codes were written by :func:`.metrics_orders.stage_orders`.
+    """
     tags = s.json_elements("c.tags", "j")
-    sets = {
-        "categories": "SELECT person, value FROM _m_category",
-        "product_types": "SELECT person, value FROM _m_product_type",
-        "products": "SELECT DISTINCT person, title AS value FROM _m_lines",
-        "channels": "SELECT person, channel AS value FROM _m_grp",
-        "shops": ("SELECT person, shop AS value FROM _m_grp UNION SELECT x.person, c.shop FROM _m_cust x "
-                  "CROSS JOIN customers c WHERE c.id = x.customer_id"),
-        "shop_tags": (f"SELECT x.person, j.value AS value FROM _m_cust x CROSS JOIN customers c {tags} "  # noqa: S608
-                      f"WHERE c.id = x.customer_id AND c.tags <> '[]'"),
+    sets = {  # name: (value, the rest of the SELECT)
+        "categories": ("value", "FROM _m_category"),
+        "product_types": ("value", "FROM _m_product_type"),
+        "products": ("title", "FROM _m_lines GROUP BY person, title"),
+        "channels": ("channel", "FROM _m_grp WHERE channel <> '' GROUP BY person, channel ORDER BY person, channel"),
+        "shops": ("value", "FROM (SELECT person, shop AS value FROM _m_grp UNION SELECT x.person, c.shop "
+                           "FROM _m_cust x CROSS JOIN customers c WHERE c.id = x.customer_id) v "
+                           "ORDER BY person, value"),
+        "shop_tags": ("j.value", f"FROM _m_cust x CROSS JOIN customers c {tags} WHERE c.id = x.customer_id "
+                                 f"AND c.tags <> '[]' AND j.value <> '' GROUP BY x.person, j.value "
+                                 f"ORDER BY x.person, j.value"),
     }
-    for name, query in sets.items():
-        if name in ("categories", "product_types"):  # already one row per person and value, in key order
-            s.run(f"INSERT INTO profile_values (person, name, value, pipeline) SELECT person, '{name}', value, :p "  # noqa: S608
-                  f"FROM ({query}) v", params)
-            continue
-        s.run(f"INSERT INTO profile_values (person, name, value, pipeline) SELECT person, '{name}', value, :p "  # noqa: S608
-              f"FROM ({query}) v WHERE value IS NOT NULL AND value <> '' "
-              f"GROUP BY person, value ORDER BY person, value", params)
+    for name, (value, rest) in sets.items():
+        person = "x.person" if name == "shop_tags" else "person"
+        s.run(f"INSERT INTO profile_values (person, name, value, pipeline) "  # noqa: S608
+              f"SELECT {person}, '{name}', {value}, :p {rest}", params)
 
 
 def update_rfm(s: Staging, params: dict[str, Any]) -> int:
