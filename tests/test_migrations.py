@@ -33,7 +33,8 @@ EXPECTED_INDEXES = {
     "persons": set(),
     "person_customers": {"ix_person_customers_person"},
     "person_guests": {"ix_person_guests_person"},
-    "profile_metrics": set(),
+    "profile_metrics": {"ix_profile_metrics_pipeline_orders_count", "ix_profile_metrics_pipeline_total_spent",
+                        "ix_profile_metrics_pipeline_last_order_at"},
     "profile_money": set(),
     "profile_values": set(),
     "profile_attributes": set(),
@@ -71,7 +72,7 @@ def test_upgrade_from_empty_creates_every_table_and_index(engine: Engine) -> Non
     assert inspector.get_pk_constraint("line_items")["constrained_columns"] == ["order_id", "position"]
     assert inspector.get_pk_constraint("pushed_state")["constrained_columns"] == ["sink", "person_id"]
     assert inspector.get_pk_constraint("person_customers")["constrained_columns"] == ["pipeline", "customer_id"]
-    assert inspector.get_pk_constraint("profile_values")["constrained_columns"] == ["person", "name", "value"]
+    assert inspector.get_pk_constraint("profile_values")["constrained_columns"] == ["name", "person", "value"]
     foreign = {(fk["constrained_columns"][0], fk["referred_table"], fk["options"].get("ondelete"))
                for fk in inspector.get_foreign_keys("line_items")}
     assert foreign == {("order_id", "orders", "CASCADE"), ("customer_id", "customers", "SET NULL")}

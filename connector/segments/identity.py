@@ -40,11 +40,13 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
 from connector.segments.staging import Staging
+from connector.store.profiles import SET_NAMES
 
 __all__ = ["IdentityReport", "PersonMerge", "resolve_identities"]
 
 TS = "TIMESTAMP WITH TIME ZONE"  # the temporary tables' timestamp type (SQLite accepts any name)
 PROFILE_TABLES = ("profile_metrics", "profile_money", "profile_values", "profile_attributes")
+SET_NAMES_SQL = ", ".join(f"'{name}'" for name in SET_NAMES)
 
 
 class PersonMerge(BaseModel):
@@ -151,10 +153,14 @@ def _email_changes(s: Staging, params: dict) -> tuple[int, tuple[PersonMerge, ..
     s.run("UPDATE person_customers SET email = (SELECT m.email FROM _id_moved m "
           "WHERE m.customer_id = person_customers.customer_id) "
           "WHERE pipeline = :p AND customer_id IN (SELECT customer_id FROM _id_moved)", params)
-    # The new email of each person: the most recently updated changed customer's (staged, then joined).
-    s.run("INSERT INTO _id_new SELECT x.person, x.email FROM (SELECT m.person, m.email, ROW_NUMBER() OVER "
+    # The new email of each person: the most recently updated changed customer's. Ranked into its
+    # own table first: joining persons onto the window's result re-ran the window per row.
+    s.temp("_id_latest", "person INTEGER PRIMARY KEY, email TEXT NOT NULL")
+    s.run("INSERT INTO _id_latest SELECT person, email FROM (SELECT m.person, m.email, ROW_NUMBER() OVER "
           "(PARTITION BY m.person ORDER BY m.updated_at DESC, m.customer_id DESC) AS rn FROM _id_moved m) x "
-          "CROSS JOIN persons p WHERE x.rn = 1 AND p.id = x.person AND p.email <> x.email")
+          "WHERE x.rn = 1")
+    s.run("INSERT INTO _id_new SELECT x.person, x.email FROM _id_latest x CROSS JOIN persons p "
+          "WHERE p.id = x.person AND p.email <> x.email")
     # Persons that end up with the same email are one human; the smallest id (the oldest) stays.
     s.run("WITH cand AS (SELECT person, email FROM _id_new UNION ALL SELECT p.id, p.email FROM persons p "
           "  WHERE p.pipeline = :p AND p.email IN (SELECT email FROM _id_new) "
@@ -170,7 +176,7 @@ def _email_changes(s: Staging, params: dict) -> tuple[int, tuple[PersonMerge, ..
     if merges:
         for table in ("person_customers", "person_guests"):
             s.run(f"UPDATE {table} SET person = (SELECT m.kept FROM _id_merge m WHERE m.dropped = {table}.person) "  # noqa: S608
-                  f"WHERE pipeline = :p AND person IN (SELECT dropped FROM _id_merge)", params)
+                  f"WHERE person IN (SELECT dropped FROM _id_merge)")
         _delete_persons(s, "SELECT dropped FROM _id_merge")
         s.run("DELETE FROM _id_new WHERE person IN (SELECT dropped FROM _id_merge)")
     # Two steps, so that persons swapping emails never meet the unique (pipeline, email) key.
@@ -243,15 +249,18 @@ def _link_guests(s: Staging, params: dict, incremental: bool, changed: set[str],
 def _delete_persons(s: Staging, ids: str) -> None:
     """Delete the persons whose ids the query ``ids`` gives, with their derived profile rows."""
     for table in PROFILE_TABLES:
-        s.run(f"DELETE FROM {table} WHERE person IN ({ids})")  # noqa: S608
+        named = f"name IN ({SET_NAMES_SQL}) AND " if table == "profile_values" else ""  # its key starts with name
+        s.run(f"DELETE FROM {table} WHERE {named}person IN ({ids})")  # noqa: S608
     s.run(f"DELETE FROM persons WHERE id IN ({ids})")  # noqa: S608
 
 
 def _remove_empty(s: Staging, params: dict, incremental: bool) -> tuple[str, ...]:
     """Rule 6: delete the persons nothing links to any more; returns their keys."""
-    among = "AND p.id IN (SELECT person FROM _id_gone)" if incremental else ""
+    # Person ids are unique across pipelines: filtering an incremental run by the pipeline too would
+    # make SQLite read every person of the pipeline through the (pipeline, ...) unique index.
+    among = "p.id IN (SELECT person FROM _id_gone)" if incremental else "p.pipeline = :p"
     s.temp("_id_empty", "person INTEGER PRIMARY KEY, person_id TEXT NOT NULL")
-    s.run(f"INSERT INTO _id_empty SELECT p.id, p.person_id FROM persons p WHERE p.pipeline = :p {among} "  # noqa: S608
+    s.run(f"INSERT INTO _id_empty SELECT p.id, p.person_id FROM persons p WHERE {among} "  # noqa: S608
           f"AND NOT EXISTS (SELECT 1 FROM person_customers pc WHERE pc.person = p.id) "
           f"AND NOT EXISTS (SELECT 1 FROM person_guests g WHERE g.person = p.id)", params)
     removed = tuple(s.run("SELECT person_id FROM _id_empty ORDER BY person_id").scalars())
@@ -263,7 +272,7 @@ def _remove_empty(s: Staging, params: dict, incremental: bool) -> tuple[str, ...
 def _touched(s: Staging, params: dict) -> tuple[str, ...]:
     """The persons an incremental run resolved or changed: their metrics need recomputing."""
     return tuple(s.run(
-        "SELECT p.person_id FROM persons p WHERE p.pipeline = :p AND p.id IN ("
+        "SELECT p.person_id FROM persons p WHERE p.id IN ("
         "SELECT person FROM person_customers WHERE pipeline = :p AND customer_id IN (SELECT customer_id FROM _id_in) "
         "UNION SELECT person FROM person_guests WHERE pipeline = :p AND email IN (SELECT email FROM _id_gx) "
         "UNION SELECT person FROM _id_gone UNION SELECT kept FROM _id_merge) ORDER BY p.person_id", params).scalars())

@@ -31,8 +31,8 @@ Definitions:
   no customer has any.
 - **RFM**: ranks over the pipeline's persons with at least one counted order (recency by last
   order day, frequency by orders, monetary by total spent in the reporting currency), scored
-  with :func:`connector.segments.rfm.score_from_rank`'s formula and grouped with
-  :func:`~connector.segments.rfm.group_case`.
+  with :func:`connector.segments.rfm.score_from_rank`'s formula (computed from boundary values,
+  see :mod:`.metrics_rfm`) and grouped with :func:`~connector.segments.rfm.group_case`.
 - **Sets** (``profile_values``): categories, product_types, products (line item titles, as a
   marketer names them), shops (the source shops the person is known in), shop_tags,
   discount_codes and channels.
@@ -50,8 +50,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlalchemy import Connection
 
-from connector.segments import metrics_orders, metrics_people
+from connector.segments import metrics_orders, metrics_people, metrics_rfm
 from connector.segments.currency import ReportingRates
+from connector.segments.identity import SET_NAMES_SQL
 from connector.segments.lifecycle import LifecycleThresholds
 from connector.segments.staging import Staging
 
@@ -160,7 +161,7 @@ def compute_metrics(
         metrics_people.stage_attributes(s, params, options.attributes)
         written = metrics_people.write_metrics(s, params)
         metrics_people.write_values(s, params)
-        rfm = metrics_people.update_rfm(s, params)
+        rfm = metrics_rfm.update_rfm(s, params)
         with_orders = s.count("SELECT COUNT(*) FROM _m_ord")
     return MetricsReport(persons=written, with_orders=with_orders, rfm_updated=rfm)
 
@@ -206,8 +207,9 @@ def _clear(s: Staging, params: dict[str, Any], full: bool) -> None:
                                  params)
     for table in ("profile_metrics", "profile_money", "profile_values", "profile_attributes"):
         if alone and not s.postgres:
-            s.run(f"DELETE FROM {table}")  # SQLite's truncate optimisation: no row-by-row delete  # noqa: S608
+            s.run(f"DELETE FROM {table}")  # noqa: S608 - SQLite truncates: no row-by-row delete
         elif full:
             s.run(f"DELETE FROM {table} WHERE pipeline = :p", params)  # noqa: S608
         else:
-            s.run(f"DELETE FROM {table} WHERE person IN (SELECT person FROM _m_scope)")  # noqa: S608
+            named = f"name IN ({SET_NAMES_SQL}) AND " if table == "profile_values" else ""  # its key starts with name
+            s.run(f"DELETE FROM {table} WHERE {named}person IN (SELECT person FROM _m_scope)")  # noqa: S608

@@ -166,7 +166,9 @@ def stage_carts(s: Staging, params: dict[str, Any], *, full: bool, exclude_test:
         )
     else:
         sources = (
-            "FROM _m_cust x CROSS JOIN carts c WHERE c.customer_id = x.customer_id AND c.completed_at IS NULL",
+            # Through the customer's source id: carts are indexed by customer_ref, not customer_id.
+            "FROM _m_cust x CROSS JOIN customers u CROSS JOIN carts c WHERE u.id = x.customer_id "
+            "AND c.customer_ref = u.source_id AND c.customer_id = x.customer_id AND c.completed_at IS NULL",
             "FROM _m_mail x CROSS JOIN carts c WHERE c.email = x.email AND c.customer_id IS NULL "
             f"AND c.completed_at IS NULL {guests_in}",
         )

@@ -14,12 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, literal_column
-
-from connector.segments.rfm import group_case
 from connector.segments.staging import Staging
 
-__all__ = ["stage_attributes", "stage_customers", "update_rfm", "write_metrics", "write_values"]
+__all__ = ["stage_attributes", "stage_customers", "write_metrics", "write_values"]
 
 TS = "TIMESTAMP WITH TIME ZONE"
 NO_EVIDENCE = "(c.consent_source = 'default' OR c.consent_source LIKE '%\\:default')"  # \: escapes text()'s bind syntax
@@ -170,22 +167,3 @@ def write_values(s: Staging, params: dict[str, Any]) -> None:
         person = "x.person" if name == "shop_tags" else "person"
         s.run(f"INSERT INTO profile_values (person, name, value, pipeline) "  # noqa: S608
               f"SELECT {person}, '{name}', {value}, :p {rest}", params)
-
-
-def update_rfm(s: Staging, params: dict[str, Any]) -> int:
-    """Rank every person of the pipeline with an order, stage the scores, and update the rows that changed."""
-    s.temp("_m_rfm", "person INTEGER PRIMARY KEY, r INTEGER NOT NULL, f INTEGER NOT NULL, m INTEGER NOT NULL, g TEXT")
-    day = s.utc_day("last_order_at")
-    score = "1 + (5 * (RANK() OVER (ORDER BY {value}) - 1)) / COUNT(*) OVER ()"
-    s.run(f"INSERT INTO _m_rfm (person, r, f, m) SELECT person, {score.format(value=day)}, "  # noqa: S608
-          f"{score.format(value='orders_count')}, {score.format(value='total_spent')} "
-          f"FROM profile_metrics WHERE pipeline = :p AND orders_count > 0", params)
-    group = group_case(literal_column("r", Integer), literal_column("f", Integer), literal_column("m", Integer))
-    compiled = group.compile(dialect=s.conn.dialect, compile_kwargs={"literal_binds": True})
-    s.run(f"UPDATE _m_rfm SET g = {compiled}")  # noqa: S608
-    return s.run(
-        "UPDATE profile_metrics SET rfm_recency = x.r, rfm_frequency = x.f, rfm_monetary = x.m, rfm_group = x.g "
-        "FROM _m_rfm x WHERE profile_metrics.person = x.person AND (profile_metrics.rfm_recency IS NULL "
-        "OR profile_metrics.rfm_recency <> x.r OR profile_metrics.rfm_frequency <> x.f "
-        "OR profile_metrics.rfm_monetary <> x.m)"
-    ).rowcount

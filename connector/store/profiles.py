@@ -150,8 +150,8 @@ def get_profile(conn: Connection, pipeline: str, person_id: str) -> Profile | No
     )
     sets: dict[str, list[str]] = {name: [] for name in SET_NAMES}
     for name, value in conn.execute(
-        select(profile_values.c.name, profile_values.c.value).where(profile_values.c.person == key)
-        .order_by(profile_values.c.name, profile_values.c.value)
+        select(profile_values.c.name, profile_values.c.value)
+        .where(profile_values.c.name.in_(SET_NAMES), profile_values.c.person == key)  # the key's order
     ):
         sets.setdefault(name, []).append(value)
     fields.update({name: tuple(sorted(values)) for name, values in sets.items() if name in SET_NAMES})

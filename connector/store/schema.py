@@ -345,6 +345,10 @@ profile_metrics = Table(
     Column("rfm_monetary", Integer, nullable=True),
     _text("rfm_group"),
     _text("lifecycle", nullable=False),
+    # RFM boundaries are read by walking these (connector.segments.metrics_rfm); rules use them too.
+    Index(None, "pipeline", "orders_count"),
+    Index(None, "pipeline", "total_spent"),
+    Index(None, "pipeline", "last_order_at"),
 )
 
 profile_money = Table(
@@ -361,12 +365,14 @@ profile_money = Table(
 profile_values = Table(
     "profile_values",
     metadata,
-    Column("person", Integer, nullable=False),
     _text("name", nullable=False),  # categories, product_types, products, shops, shop_tags, ...
+    Column("person", Integer, nullable=False),
     _text("value", nullable=False),
     _text("pipeline", nullable=False),
-    PrimaryKeyConstraint("person", "name", "value"),
-    sqlite_with_rowid=False,  # the primary key is the table: one B-tree, written in key order
+    # Name first: each set is written by one statement in person order, so its rows land in one
+    # contiguous key range instead of between every other set's rows (millions of page splits).
+    PrimaryKeyConstraint("name", "person", "value"),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree
 )
 
 profile_attributes = Table(

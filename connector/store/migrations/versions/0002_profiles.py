@@ -123,6 +123,8 @@ def upgrade() -> None:
         _text("lifecycle", False),
         sa.PrimaryKeyConstraint("person", name="pk_profile_metrics"),
     )
+    for column in ("orders_count", "total_spent", "last_order_at"):
+        op.create_index(f"ix_profile_metrics_pipeline_{column}", "profile_metrics", ["pipeline", column])
 
     op.create_table(
         "profile_money",
@@ -136,11 +138,11 @@ def upgrade() -> None:
 
     op.create_table(
         "profile_values",
-        _int("person"),
         _text("name", False),
+        _int("person"),
         _text("value", False),
         _text("pipeline", False),
-        sa.PrimaryKeyConstraint("person", "name", "value", name="pk_profile_values"),
+        sa.PrimaryKeyConstraint("name", "person", "value", name="pk_profile_values"),
         sqlite_with_rowid=False,
     )
 
