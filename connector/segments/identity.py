@@ -224,7 +224,8 @@ def _link_guests(s: Staging, params: dict, incremental: bool, changed: set[str],
         s.fill("_id_gx", ["email"], ((email,) for email in sorted(changed)))
         source = f"_id_gx x CROSS JOIN orders o WHERE o.email = x.email AND {s.unindexed('o.customer_id')}"
     else:
-        source = "orders o WHERE o.email IS NOT NULL AND o.customer_id"
+        # One pass in storage order rather than ~5% of the orders at random through the customer index.
+        source = f"orders o WHERE {s.unindexed('o.email')} IS NOT NULL AND {s.unindexed('o.customer_id')}"
     s.run(f"INSERT INTO _id_guest SELECT DISTINCT o.email FROM {source} IS NULL "  # noqa: S608
           f"AND o.shop IN :shops {test} {staff}", params)
     gone = ("SELECT g.email FROM _id_gx g WHERE NOT EXISTS (SELECT 1 FROM _id_guest k WHERE k.email = g.email)"

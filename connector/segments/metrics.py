@@ -127,7 +127,9 @@ def compute_metrics(
         rates: ``{currency: value of one unit in the reporting currency}``.
         reporting_currency: the ISO 4217 code totals are reported in.
         persons: only these ``person_id`` keys (the incremental case); ``None``: every person.
-            RFM scores are then re-ranked over the whole pipeline from the stored figures.
+            RFM scores are then re-ranked over the whole pipeline from the stored figures; the
+            other persons' lifecycle stages stay as of their last computation (``as_of``), since
+            only the daily full refresh moves everyone to a new ``today``.
         exclude_test_orders: leave test orders out of every figure.
         attributes: ``{profile attribute name: AttributeSpec or (source key, type)}``.
         lifecycle: stage thresholds (default: 30/90/180/365 days).
