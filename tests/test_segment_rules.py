@@ -294,6 +294,12 @@ MORE = [
     ("attributes.newsletter_vip == False", {"bob"}),
     ('"yoga" in attributes.interests', {"eve"}),
     ("is_empty(attributes.interests)", {"ada", "bob", "chloe", "dan", "fay"}),
+    # prefixes (postal-code areas and the like): case as written, unless lower() is used; empty never matches
+    ('starts_with(city, "Par")', {"ada"}),
+    ('starts_with(lower(city), "par")', {"ada", "bob", "eve"}),
+    ('starts_with(city, "B")', {"dan", "fay"}),
+    ('not starts_with(city, "B")', {"ada", "bob", "chloe", "eve"}),
+    ('starts_with(city, "Paris, France")', set()),
     # precedence and grouping
     ('country == "FR" or country == "BE" and total_spent > 400', {"ada", "bob", "eve"}),
     ('(country == "FR" or country == "BE") and total_spent > 400', {"ada", "bob", "eve"}),
@@ -412,6 +418,12 @@ def test_the_column_points_at_the_offending_part() -> None:
 
 REJECTED = [
     # (rule, what the message must say)
+    ('starts_with(total_spent, "5")', ["starts_with takes a text field first", "total_spent is a number"]),
+    ('starts_with(city, "")', ["the prefix of starts_with must be non-empty text"]),
+    ("starts_with(city, 75)", ["the prefix of starts_with must be non-empty text", 'starts_with(postal_code, "75")']),
+    ('starts_with(city)', ["starts_with takes a text field and a text prefix"]),
+    ('starts_with(lower(city), "Par")', ["lower(...) is compared with lower-case text"]),
+    ('total_spent == starts_with(city, "P")', ["starts_with(...) is a condition, not a value"]),
     ('"x" in total_spent', ["total_spent is a number, not a set of values"]),
     ("is_empty(is_b2b)", ["is_b2b is a yes/no field; it is never empty", "not is_b2b"]),
     ('consent == "subscribd"', ['"subscribd" is not a value of consent', 'did you mean "subscribed"']),
@@ -466,7 +478,8 @@ REJECTED = [
     ("is_b2b and \uff42etween", ["between goes after a field"]),  # NFKC makes it `between`, unrewritten
     ("is_b2b, is_staff", ["conditions separated by commas are not allowed", "and / or"]),
     # outside the grammar: what, and what instead
-    ('__import__("os").system("ls")', ["only the rule functions can be called", "is_empty, has, days_ago, date"]),
+    ('__import__("os").system("ls")',
+     ["only the rule functions can be called", "is_empty, has, starts_with, days_ago, date"]),
     ("__builtins__", ["names starting with __ are not allowed"]),
     ("().__class__", ["attribute access (.__class__) is not allowed", "attributes.<name>"]),
     ("attributes.__class__", ["attribute access (.__class__) is not allowed"]),

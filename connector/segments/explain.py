@@ -32,6 +32,7 @@ from connector.segments.nodes import (
     Membership,
     Not,
     Or,
+    Prefix,
     Rule,
     ascii_lower,
     iter_leaves,
@@ -114,6 +115,8 @@ def _leaf(leaf: Leaf, value: Any, today: date) -> bool:
         value = ascii_lower(value)
     if isinstance(leaf, IsTrue):
         return value is True
+    if isinstance(leaf, Prefix):
+        return isinstance(value, str) and value.startswith(leaf.prefix)
     if isinstance(leaf, Comparison):
         return _COMPARE[leaf.op](value, leaf.value.resolve(today))
     if isinstance(leaf, Membership):

@@ -26,6 +26,7 @@ __all__ = [
     "Condition",
     "Contains",
     "Emptiness",
+    "Prefix",
     "FieldRef",
     "IsTrue",
     "Leaf",
@@ -170,6 +171,18 @@ class Emptiness:
 
 
 @dataclass(frozen=True)
+class Prefix:
+    """``starts_with(field, "prefix")``: a text field beginning with the prefix (case as written)."""
+
+    field: FieldRef
+    prefix: str
+    offset: int = field(default=0, compare=False)
+
+    def __str__(self) -> str:
+        return f"starts_with({self.field}, {render_value(self.prefix)})"
+
+
+@dataclass(frozen=True)
 class Between:
     """``field between low and high``, both ends included (or ``not between``)."""
 
@@ -194,7 +207,7 @@ class IsTrue:
         return str(self.field)
 
 
-Leaf = Comparison | Membership | Contains | Emptiness | Between | IsTrue
+Leaf = Comparison | Membership | Contains | Emptiness | Prefix | Between | IsTrue
 
 
 @dataclass(frozen=True)
@@ -203,7 +216,7 @@ class Not:
 
     def __str__(self) -> str:
         inner = str(self.operand)
-        return f"not {inner}" if isinstance(self.operand, Emptiness | IsTrue | Not) else f"not ({inner})"
+        return f"not {inner}" if isinstance(self.operand, Emptiness | Prefix | IsTrue | Not) else f"not ({inner})"
 
 
 @dataclass(frozen=True)

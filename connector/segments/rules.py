@@ -9,6 +9,7 @@ Grammar (Python expression syntax, read by :mod:`ast` and never executed)::
                 | text ["not"] "in" set-field  "T-shirt" in categories
                 | operand ["not"] "between" value "and" value   total_spent between 100 and 500 (ends included)
                 | "is_empty(" field ")" | "has(" field ")"
+                | "starts_with(" text-field "," "text" ")"   starts_with(postal_code, "75")
                 | bool-field                   is_b2b
     operand    := field | "attributes." name | "lower(" text-field ")"
     value      := "text" | 123 | 12.50 | -5 | True | False | "today" | "this_month"
@@ -48,6 +49,7 @@ from connector.segments.nodes import (
     Not,
     Operator,
     Or,
+    Prefix,
     Relative,
     Rule,
     Value,
@@ -56,7 +58,7 @@ from connector.segments.syntax import GRAMMAR_HINT, RuleError, Source, parse_sou
 
 __all__ = ["FUNCTIONS", "MAX_LIST_ITEMS", "RuleError", "parse_rule"]
 
-FUNCTIONS = ("is_empty", "has", "days_ago", "date", "lower")
+FUNCTIONS = ("is_empty", "has", "starts_with", "days_ago", "date", "lower")
 MAX_LIST_ITEMS = 500
 MAX_DAYS = 36_500
 _MAX_NUMBER = Decimal(10) ** 12
@@ -243,6 +245,8 @@ class _Checker:
         return Between(field, low, high, isinstance(inner.op, ast.FloorDiv), where[0])
 
     def call_condition(self, node: ast.Call) -> Condition:
+        if isinstance(node.func, ast.Name) and node.func.id == "starts_with":
+            return self.prefix(node)
         name, argument = self.call(node)
         if name not in ("is_empty", "has"):
             raise self.fail(node, f"{name}(...) is a value, not a condition",
@@ -254,6 +258,23 @@ class _Checker:
             raise self.fail(node, f"{is_a(field)}; it is never empty",
                             f"{field} == True or {field} == False, or not {field}")
         return Emptiness(field, name == "is_empty", self.source.span(node)[0])
+
+    def prefix(self, node: ast.Call) -> Condition:
+        """``starts_with(text-field, "prefix")``, e.g. a postal-code area."""
+        example = _CALL_EXAMPLES["starts_with"]
+        if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args) or len(node.args) != 2:
+            raise self.fail(node, "starts_with takes a text field and a text prefix", f"e.g. {example}")
+        field = self.operand(node.args[0])
+        if not isinstance(field, FieldRef) or field.type not in (FieldType.TEXT, FieldType.ENUM):
+            shown = is_a(field) if isinstance(field, FieldRef) else "the first argument is not a field"
+            raise self.fail(node, f"starts_with takes a text field first; {shown}", f"e.g. {example}")
+        prefix = node.args[1]
+        if not (isinstance(prefix, ast.Constant) and isinstance(prefix.value, str) and prefix.value):
+            raise self.fail(node, "the prefix of starts_with must be non-empty text in quotes", f"e.g. {example}")
+        if field.lower and prefix.value != prefix.value.lower():
+            raise self.fail(node, "lower(...) is compared with lower-case text", f'e.g. starts_with({field}, '
+                            f'"{prefix.value.lower()}")')
+        return Prefix(field, prefix.value, self.source.span(node)[0])
 
     def call(self, node: ast.Call) -> tuple[str, ast.expr]:
         """Check a call's shape: a known function, one positional argument."""
@@ -352,6 +373,10 @@ class _Checker:
         raise self.fail(node, f"unknown custom attribute {full}", hint)
 
     def call_operand(self, node: ast.Call) -> Operand:
+        if isinstance(node.func, ast.Name) and node.func.id in ("is_empty", "has", "starts_with"):
+            name = node.func.id
+            raise self.fail(node, f"{name}(...) is a condition, not a value",
+                            f"{name}(...) on its own, joined with and / or, e.g. {_CALL_EXAMPLES[name]} and ...")
         name, argument = self.call(node)
         if name in ("is_empty", "has"):
             raise self.fail(node, f"{name}(...) is a condition, not a value",
@@ -426,4 +451,5 @@ _CALL_EXAMPLES = {
     "days_ago": "last_order_date < days_ago(90)",
     "date": 'signup_date >= date("2024-01-01")',
     "lower": 'lower(city) == "paris"',
+    "starts_with": 'starts_with(postal_code, "75")',
 }

@@ -62,6 +62,7 @@ from connector.segments.nodes import (
     Membership,
     Not,
     Or,
+    Prefix,
     Rule,
     Value,
 )
@@ -157,6 +158,10 @@ class _Compiler:
         if isinstance(leaf, Emptiness):
             return self.emptiness(leaf)
         expr = self.scalar(leaf)
+        if isinstance(leaf, Prefix):
+            # substr, not LIKE: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+            head = func.substr(expr, 1, len(leaf.prefix))
+            return head == self.bind(expr, leaf.field, leaf.prefix)
         if isinstance(leaf, IsTrue):
             return expr == self.bind(expr, leaf.field, True)
         if isinstance(leaf, Comparison):
