@@ -575,7 +575,7 @@ def test_default_catalog_has_the_profile_fields_with_their_types() -> None:
         FieldType.BOOL: {"is_b2b", "is_staff", "has_open_cart"},
         FieldType.ENUM: {"consent", "lifecycle", "rfm_group"},
         FieldType.INTEGER: {"orders_count", "days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary",
-                            "birthday_month", "cart_items"},
+                            "birthday_month", "cart_items", "discount_orders", "spend_percentile"},
         FieldType.NUMBER: {"total_spent", "average_order_value", "purchase_frequency", "cart_value"},
         FieldType.DATE: {"first_order_date", "last_order_date", "signup_date", "birthday", "consent_date",
                          "cart_abandoned_at"},

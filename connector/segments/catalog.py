@@ -241,6 +241,8 @@ def default_catalog() -> Catalog:
             ("rfm_monetary", "RFM monetary score, 1 to 5"),
             ("birthday_month", "month of the birthday, 1 to 12"),
             ("cart_items", "number of items in the open cart"),
+            ("discount_orders", "orders placed with a discount code"),
+            ("spend_percentile", "share of the customers who spent less, 0 to 100 (top 10%: 90 or more)"),
         ],
     )
     numbers = _fields(
