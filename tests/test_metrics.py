@@ -16,6 +16,7 @@ import pytest
 
 from connector.clock import ManualClock
 from connector.models import Cart, CartItem, Customer, LineItem, MarketingConsent, Order
+from connector.segments.metrics import MetricsReport
 from connector.store import Store
 from connector.store.profiles import MoneyTotal, OpenCart, Profile
 
@@ -63,9 +64,9 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
 
 
-def compute(store: Store, *, persons: Sequence[str] | None = None, **options: object) -> None:
+def compute(store: Store, *, persons: Sequence[str] | None = None, **options: object) -> MetricsReport:
     store.resolve_identities(PIPELINE, SHOPS, exclude_staff=True, exclude_test_orders=True)
-    store.compute_metrics(PIPELINE, today=TODAY, rates=RATES, reporting_currency="EUR", persons=persons,
+    return store.compute_metrics(PIPELINE, today=TODAY, rates=RATES, reporting_currency="EUR", persons=persons,
                           exclude_test_orders=True, shops=SHOPS, **options)  # type: ignore[arg-type]
 
 
@@ -170,7 +171,7 @@ def ten_people(store: Store) -> None:
 
 def test_rfm_scores_ranks_and_groups_on_a_ten_person_base(store: Store) -> None:
     ten_people(store)
-    compute(store)
+    assert compute(store) == MetricsReport(persons=11, buyers=10, rfm_updated=10)
     # n = 10 persons with an order (p00 has none): score = 1 + floor(5 (rank - 1) / 10).
     # Recency by UTC day (p02 and p03 share 2023-06-01: rank 2): ranks 1,2,2,4,5,6,7,8,9,10.
     # Frequency 1,1,2,2,3,3,4,5,5,8: ranks 1,1,3,3,5,5,7,8,8,10. Monetary 10..80,80,200: 1..7,8,8,10.

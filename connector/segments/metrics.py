@@ -100,9 +100,9 @@ class MetricsReport(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    persons: int
-    with_orders: int
-    rfm_updated: int
+    persons: int  # profile rows written (the persons computed)
+    buyers: int  # the pipeline's persons with a counted order: the RFM base
+    rfm_updated: int  # rows whose RFM scores changed (all buyers' in a full run)
 
 
 def compute_metrics(
@@ -163,9 +163,8 @@ def compute_metrics(
         metrics_people.stage_attributes(s, params, options.attributes)
         written = metrics_people.write_metrics(s, params)
         metrics_people.write_values(s, params)
-        rfm = metrics_rfm.update_rfm(s, params)
-        with_orders = s.count("SELECT COUNT(*) FROM _m_ord")
-    return MetricsReport(persons=written, with_orders=with_orders, rfm_updated=rfm)
+        buyers, rfm = metrics_rfm.update_rfm(s, params)
+    return MetricsReport(persons=written, buyers=buyers, rfm_updated=rfm)
 
 
 def _lifecycle_bounds(today: date, limits: LifecycleThresholds) -> dict[str, datetime]:

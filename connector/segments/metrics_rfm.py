@@ -58,11 +58,15 @@ def _boundaries(s: Staging, params: dict[str, Any], buyers: int) -> dict[str, An
     return bounds
 
 
-def update_rfm(s: Staging, params: dict[str, Any]) -> int:
-    """Score every buyer of the pipeline; stage the rows whose scores change and update them. Returns how many."""
+def update_rfm(s: Staging, params: dict[str, Any]) -> tuple[int, int]:
+    """Score every buyer of the pipeline; stage the rows whose scores change and update them.
+
+    Returns:
+        The number of buyers, and of rows updated.
+    """
     buyers = s.count("SELECT COUNT(*) FROM profile_metrics WHERE pipeline = :p AND orders_count > 0", params)
     if not buyers:
-        return 0
+        return 0, 0
     bounds = _boundaries(s, params, buyers)
 
     def score(column: str, letter: str, op: str) -> str:
@@ -78,5 +82,6 @@ def update_rfm(s: Staging, params: dict[str, Any]) -> int:
     group = group_case(literal_column("r", Integer), literal_column("f", Integer), literal_column("m", Integer))
     compiled = group.compile(dialect=s.conn.dialect, compile_kwargs={"literal_binds": True})
     s.run(f"UPDATE _m_rfm SET g = {compiled}")  # noqa: S608
-    return s.run("UPDATE profile_metrics SET rfm_recency = x.r, rfm_frequency = x.f, rfm_monetary = x.m, "
-                 "rfm_group = x.g FROM _m_rfm x WHERE profile_metrics.person = x.person").rowcount
+    updated = s.run("UPDATE profile_metrics SET rfm_recency = x.r, rfm_frequency = x.f, rfm_monetary = x.m, "
+                    "rfm_group = x.g FROM _m_rfm x WHERE profile_metrics.person = x.person").rowcount
+    return buyers, updated
