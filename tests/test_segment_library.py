@@ -50,7 +50,7 @@ def by_name(settings: LibrarySettings | None = None) -> dict[str, BuiltinSegment
     ("abandoned_cart", {"bob", "eve"}),
     ("inactive_6_months", {"bob", "dan"}),      # 200 and 400 days; chloe never ordered
     ("inactive_12_months", {"dan"}),
-    ("best_customers", {"ada", "dan"}),         # spend percentile 90 and above
+    ("best_customers", {"ada"}),                # RFM Champions
     ("loyal", {"ada"}),                         # 3 orders or more
     ("new_customers", {"eve"}),
     ("subscribers_never_ordered", {"chloe"}),
@@ -75,11 +75,11 @@ def test_defaults_tags_and_what_is_off() -> None:
 
 
 def test_thresholds_and_switches_come_from_settings() -> None:
-    settings = LibrarySettings(best_customers="champions", loyal_min_orders=2, high_aov=True,
+    settings = LibrarySettings(best_customers="top_10_percent", loyal_min_orders=2, high_aov=True,
                                high_aov_min=Decimal("150"), discount_min_orders=1, b2b=False,
                                tag_category="Seg", separator=": ")
     segments = by_name(settings)
-    assert members(segments["best_customers"]) == {"ada"}
+    assert members(segments["best_customers"]) == {"ada", "dan"}  # spend percentile 90 and above
     assert members(segments["loyal"]) == {"ada", "dan"}
     assert members(segments["high_aov"]) == {"ada", "dan"}  # 150 exactly is in; 149.99 is not
     assert members(segments["discount_seekers"]) == {"bob", "dan", "eve"}

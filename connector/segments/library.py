@@ -12,8 +12,8 @@ segment                       rule (defaults)                                   
 abandoned_cart                ``has_open_cart``                                           on
 inactive_6_months             ``orders_count >= 1 and days_since_last_order >= 180``      on
 inactive_12_months            ``orders_count >= 1 and days_since_last_order >= 365``      on
-best_customers                ``spend_percentile >= 90`` (top 10 % by spend), or          on
-                              ``rfm_group == "Champions"`` (``best_customers = "champions"``)
+best_customers                ``rfm_group == "Champions"``, or ``spend_percentile >= 90``  on
+                              (top 10 % by spend: ``best_customers = "top_10_percent"``)
 loyal                         ``orders_count >= 3``                                       on
 new_customers                 ``lifecycle == "new"``                                      on
 subscribers_never_ordered     ``consent == "subscribed" and orders_count == 0``           on
@@ -83,7 +83,8 @@ class LibrarySettings(BaseModel):
     abandoned_cart: bool = True
     inactive_6_months: bool = True
     inactive_12_months: bool = True
-    best_customers: Literal["top_10_percent", "champions", "off"] = "top_10_percent"
+    # top_10_percent needs the spend_percentile metric, which the store does not compute yet.
+    best_customers: Literal["top_10_percent", "champions", "off"] = "champions"
     loyal: bool = True
     loyal_min_orders: int = Field(default=3, ge=2)
     new_customers: bool = True
