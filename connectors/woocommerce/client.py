@@ -29,7 +29,7 @@ import base64
 import json
 import logging
 import secrets
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,7 +43,7 @@ from connector.http import HttpClient
 from connector.ratelimit import RateLimiter
 from connectors.woocommerce.settings import WooCommerceSettings
 
-__all__ = ["API_PATH", "AuthMode", "ListPage", "WooCommerceClient", "WooCommerceKeyAuth"]
+__all__ = ["API_PATH", "AuthMode", "ListPage", "WooCommerceClient", "WooCommerceKeyAuth", "record_id", "record_ids"]
 
 API_PATH = "/wp-json/wc/v3"
 AuthMode = Literal["basic", "query", "oauth1"]
@@ -96,22 +96,38 @@ class WooCommerceKeyAuth(httpx.Auth):
 
 @dataclass(frozen=True, slots=True)
 class ListPage:
-    """One list response: the raw JSON body and the totals WordPress reported."""
+    """One list response: its records (the body, parsed once) and the totals WordPress reported."""
 
-    content: bytes
+    records: list[Any]
     total: int | None
     total_pages: int | None
 
     def items(self) -> list[Any]:
-        """The body as a JSON list.
+        """The records of the page (the body's JSON array)."""
+        return self.records
 
-        Raises:
-            ValueError: the body is not a JSON array.
-        """
-        data = json.loads(self.content)
-        if not isinstance(data, list):
-            raise ValueError(f"expected a JSON array, got {type(data).__name__}")
-        return data
+
+def record_id(item: object) -> int | None:
+    """The ``id`` of one raw list record, if it has an integer one."""
+    value = item.get("id") if isinstance(item, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def record_ids(items: Iterable[object]) -> list[int]:
+    """The integer ids of raw list records, in order (records without one are skipped)."""
+    return [key for key in map(record_id, items) if key is not None]
+
+
+def _json_array(content: bytes) -> list[Any]:
+    """The body as a JSON array.
+
+    Raises:
+        ValueError: the body is not JSON, or not an array.
+    """
+    data = json.loads(content)
+    if not isinstance(data, list):
+        raise ValueError(f"expected a JSON array, got {type(data).__name__}")
+    return data
 
 
 def initial_mode(settings: WooCommerceSettings) -> AuthMode:
@@ -187,17 +203,15 @@ class WooCommerceClient:
         """
         for attempt in range(1 + MALFORMED_RETRIES):
             response = await self._get(f"/{resource}", params)
-            page = ListPage(response.content, _int_header(response, "X-WP-Total"),
-                            _int_header(response, "X-WP-TotalPages"))
             try:
-                page.items()
+                records = _json_array(response.content)
             except ValueError as exc:
                 if attempt == MALFORMED_RETRIES:
                     raise self._error(f"unreadable list response ({exc})", response) from None
                 _log.warning("woocommerce %s: GET /%s returned an unreadable body (%s); asking again",
                              self.account, resource, exc, extra={"platform": "woocommerce", "account": self.account})
                 continue
-            return page
+            return ListPage(records, _int_header(response, "X-WP-Total"), _int_header(response, "X-WP-TotalPages"))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def get(self, resource: str, record_id: int) -> bytes:

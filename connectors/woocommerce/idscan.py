@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
-from connectors.woocommerce.client import ListPage, WooCommerceClient, join_ids
+from connectors.woocommerce.client import ListPage, WooCommerceClient, join_ids, record_id, record_ids
 
 __all__ = ["by_ids", "newer_than", "scan_by_id"]
 
@@ -33,10 +33,6 @@ def _unseen(items: list[Any], seen: set[int]) -> list[dict[str, Any]]:
             seen.add(item.get("id"))  # type: ignore[arg-type]
             fresh.append(item)
     return fresh
-
-
-def _ids(items: list[Any]) -> list[int]:
-    return [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), int)]
 
 
 async def scan_by_id(
@@ -63,7 +59,7 @@ async def scan_by_id(
     items = (await window(0)).items()
     seen: set[int] = set()
     yield _unseen(items, seen)
-    last_id = max(_ids(items), default=-1)
+    last_id = max(record_ids(items), default=-1)
     if len(items) < per_page:
         return
     offset = step
@@ -76,13 +72,13 @@ async def scan_by_id(
                 if target not in ahead:
                     ahead[target] = asyncio.create_task(window(target))
             items = (await ahead.pop(offset)).items()
-            ids = _ids(items)
+            ids = record_ids(items)
             back = offset
             while ids and ids[0] > last_id and back > 0:
                 # A gap: more accounts vanished before this window than the overlap absorbs.
                 back = max(0, back - step)
                 items = (await window(back)).items() + items
-                ids = _ids(items)
+                ids = record_ids(items)
             fresh = _unseen(items, seen)
             last_id = max(ids, default=last_id)
             yield fresh
@@ -111,7 +107,7 @@ async def newer_than(
         listing = await client.list(resource, {**(params or {}), "orderby": "id", "order": "desc",
                                                "per_page": per_page, "page": page})
         items = listing.items()
-        newer = [item for item in items if isinstance(item, dict) and _ids([item]) and item["id"] > known_max_id]
+        newer = [item for item in items if (record_id(item) or 0) > known_max_id]
         if newer:
             yield newer
         if len(newer) < len(items) or len(items) < per_page:

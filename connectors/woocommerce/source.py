@@ -56,7 +56,7 @@ from connector.models import Cart, Customer, Order
 from connector.protocols import Page, QuarantineEntry, Stream
 from connector.quarantine import normalize_batch, raw_payload
 from connector.ratelimit import RateLimiter
-from connectors.woocommerce.client import WooCommerceClient
+from connectors.woocommerce.client import WooCommerceClient, record_ids
 from connectors.woocommerce.idscan import by_ids, newer_than, scan_by_id
 from connectors.woocommerce.models import WooCustomer, WooOrder, parse_items
 from connectors.woocommerce.normalize import (
@@ -163,23 +163,23 @@ class WooCommerceSource:
             max_id = 0
             async for items in scan_by_id(self.client, "customers", params=_CUSTOMER_PARAMS,
                                           per_page=self._per_page, concurrency=self.settings.concurrency):
-                max_id = max([max_id, *(_native_ids(items))])
-                yield self._customers_page(items, None)
+                max_id = max([max_id, *record_ids(items)])
+                yield self._customers_page(items)
             cursor = CustomerCursor(run_start - CLOCK_SKEW, max(max_id, state.max_id if state else 0))
         else:
             max_id = state.max_id
             async for items in newer_than(self.client, "customers", state.max_id, params=_CUSTOMER_PARAMS,
                                           per_page=self._per_page):
-                max_id = max([max_id, *(_native_ids(items))])
-                yield self._customers_page(items, None)
+                max_id = max([max_id, *record_ids(items)])
+                yield self._customers_page(items)
             cursor = CustomerCursor(state.scanned_at, max_id)
         yield Page[Customer](stream=Stream.CUSTOMERS, cursor=cursor.dump())
 
-    def _customers_page(self, items: list[dict[str, Any]], cursor: str | None) -> Page[Customer]:
+    def _customers_page(self, items: list[dict[str, Any]]) -> Page[Customer]:
         raws, bad = parse_items(items, WooCustomer, self.name)
         records, quarantined = normalize_batch(raws, partial(normalize_customer, options=self.options), self.name)
         return Page[Customer](stream=Stream.CUSTOMERS, records=tuple(records),
-                              quarantined=(*_rejected(bad), *quarantined), cursor=cursor)
+                              quarantined=(*_rejected(bad), *quarantined))
 
     # ------------------------------------------------------------------ orders
 
@@ -198,13 +198,13 @@ class WooCommerceSource:
                 if registered:
                     items = await by_ids(self.client, "customers", registered, params=_CUSTOMER_PARAMS,
                                          per_page=self._per_page)
-                    page = self._customers_page(items, None)
+                    page = self._customers_page(items)
                     customers.extend(page.records)
                     customer_issues.extend(page.quarantined)
             yield Page[Order](
                 stream=Stream.ORDERS, records=tuple(records),
                 quarantined=(*_rejected(bad), *quarantined, *customer_issues),
-                cursor=_cursor(batch.low_water, previous), customers=tuple(_newest(customers)),
+                cursor=_cursor(batch.low_water, previous), customers=tuple(customers),
             )
 
     def _guests(self, raws: Iterable[WooOrder]) -> tuple[list[Customer], list[QuarantineEntry]]:
@@ -244,21 +244,8 @@ class WooCommerceSource:
         return paid is not None and created is not None and paid - created >= self.options.cart_delay
 
 
-def _native_ids(items: Iterable[dict[str, Any]]) -> list[int]:
-    return [item["id"] for item in items if isinstance(item.get("id"), int)]
-
-
 def _rejected(bad: Iterable[tuple[RecordError, str]]) -> list[QuarantineEntry]:
     return [QuarantineEntry.from_error(error, payload=payload) for error, payload in bad]
-
-
-def _newest(customers: Iterable[Customer]) -> list[Customer]:
-    """One customer per id: the newest version (a guest with several orders on one page)."""
-    kept: dict[str, Customer] = {}
-    for customer in customers:
-        if customer.id not in kept or customer.updated_at >= kept[customer.id].updated_at:
-            kept[customer.id] = customer
-    return list(kept.values())
 
 
 def _cursor(low_water: datetime, previous: datetime | None) -> str:

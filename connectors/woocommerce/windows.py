@@ -43,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.errors import RemoteAPIError
-from connectors.woocommerce.client import WooCommerceClient
+from connectors.woocommerce.client import WooCommerceClient, record_id
 
 __all__ = ["Batch", "format_gmt", "modified_windows", "parse_gmt"]
 
@@ -125,7 +125,6 @@ class _Scan:
         self.slices: list[_Slice] = []
         self.pending: list[_Slice] = []
         self.queue: asyncio.Queue[_Result | BaseException | None] = asyncio.Queue(maxsize=2 * workers)
-        self.requests = 0
         self.unsorted = False  # the site refused orderby=modified (older WooCommerce): halve windows instead
 
     # ------------------------------------------------------------------ reading one slice page
@@ -146,7 +145,6 @@ class _Scan:
                              self.client.account, self.resource)
             return await self._read_halving(part)
         items = page.items()
-        self.requests += 1
         keyed = [(item, parse_gmt(item.get("date_modified_gmt"))) for item in items if isinstance(item, dict)]
         # An order modified at or after `end` belongs to a later slice (after a split) or a later run.
         keyed = [(item, at) for item, at in keyed if at is None or at < part.end]
@@ -155,13 +153,13 @@ class _Scan:
         last = max(stamps, default=None)
         if full and last is not None and last <= part.start:
             return await self._read_second(part, keyed)
-        fresh = [item for item, at in keyed if not (at == part.start and _id(item) in part.seen)]
+        fresh = [item for item, at in keyed if not (at == part.start and _key(item) in part.seen)]
         if full and last is None:
             _log.warning("woocommerce %s: a full page of %s without date_modified_gmt; cannot page past it",
                          self.client.account, self.resource)
         if not full or last is None or last >= part.end:
             return _Result(part, fresh, part.end, True)
-        part.seen = {_id(item) for item, at in keyed if at == last} | (part.seen if last == part.start else set())
+        part.seen = {_key(item) for item, at in keyed if at == last} | (part.seen if last == part.start else set())
         earliest = min(stamps)
         part.rate = len(keyed) / max(1.0, (last - earliest).total_seconds() + 1.0)
         return _Result(part, fresh, last, False)
@@ -171,7 +169,6 @@ class _Scan:
         is cut (the later pieces become slices of their own) until it fits, or is one second long."""
         while True:
             page = await self._request(part.start, part.end, orderby="id", page=1)
-            self.requests += 1
             items = [item for item in page.items() if isinstance(item, dict)]
             total = page.total if page.total is not None else len(items)
             if total <= len(items) or part.span() <= SECOND:
@@ -198,24 +195,28 @@ class _Scan:
                 self.slices.append(later)
                 self.pending.append(later)
             part.end = bounds[1]
-        if total > len(items):  # more than a page in one second: by id, page after page
-            found = {_id(item): item for item in items}
-            number = 1
-            while len(items) >= self.per_page:
-                number += 1
-                page = await self._request(part.start, part.end, orderby="id", page=number)
-                self.requests += 1
-                items = [item for item in page.items() if isinstance(item, dict)]
-                for item in items:
-                    found.setdefault(_id(item), item)
+        if total > len(items) >= self.per_page:  # more than a page in one second: the rest by id
+            found = await self._by_id(part.start, part.end, {_key(item): item for item in items}, page=2)
             items = list(found.values())
         return _Result(part, items, part.end, True)
+
+    async def _by_id(self, start: datetime, end: datetime, found: dict[int, dict[str, Any]], *,
+                     page: int = 1) -> dict[int, dict[str, Any]]:
+        """Every record of ``[start, end)`` by id, page after page from ``page`` to a short one, added to
+        ``found`` (a record already there keeps its first version)."""
+        while True:
+            listing = await self._request(start, end, orderby="id", page=page)
+            items = [item for item in listing.items() if isinstance(item, dict)]
+            for item in items:
+                found.setdefault(_key(item), item)
+            if len(items) < self.per_page:
+                return found
+            page += 1
 
     async def _oldest_created(self, part: _Slice) -> datetime | None:
         params = {**self.params, "orderby": "date", "order": "asc", "per_page": 1, "page": 1,
                   "dates_are_gmt": "true", "modified_before": format_gmt(part.end)}
         page = await self.client.list(self.resource, params)
-        self.requests += 1
         items = [item for item in page.items() if isinstance(item, dict)]
         created = parse_gmt(items[0].get("date_created_gmt")) if items else None
         return _floor(created) if created else None
@@ -225,17 +226,7 @@ class _Scan:
         second = part.start
         _log.info("woocommerce %s: more than %d %s modified at %s; reading that second by id",
                   self.client.account, self.per_page, self.resource, format_gmt(second))
-        found: dict[int, dict[str, Any]] = {_id(item): item for item, _ in keyed}
-        number = 1
-        while True:
-            page = await self._request(second, second + SECOND, orderby="id", page=number)
-            self.requests += 1
-            items = [item for item in page.items() if isinstance(item, dict)]
-            for item in items:
-                found.setdefault(_id(item), item)
-            if len(items) < self.per_page:
-                break
-            number += 1
+        found = await self._by_id(second, second + SECOND, {_key(item): item for item, _ in keyed})
         fresh = [item for key, item in found.items() if key not in part.seen]
         nxt = second + SECOND
         part.seen = set()
@@ -365,6 +356,7 @@ async def modified_windows(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _id(item: Mapping[str, Any]) -> int:
-    value = item.get("id")
-    return value if isinstance(value, int) else -1
+def _key(item: Mapping[str, Any]) -> int:
+    """A record's id for de-duplication (-1 for a record without one: it is kept, and quarantined later)."""
+    key = record_id(item)
+    return -1 if key is None else key
