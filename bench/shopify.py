@@ -51,17 +51,16 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from measure import duration, peak_rss_mib, rss_line
 
 from connector.errors import ConnectorError
 from connector.models import Cart, Order
-from connector.protocols import Page
+from connector.protocols import Stream, iter_stream
 from connector.sandbox.app import SandboxApp
 from connector.sandbox.datagen import GeneratedShop, ShopSpec
 from connector.sandbox.log import RequestEntry, RequestLog
@@ -179,13 +178,6 @@ class Run:
         return self.points / self.read if self.read else 0.0
 
 
-def _pages(source: ShopifySource, stream: str) -> AsyncIterator[Page[Any]]:
-    if stream == "customers":
-        return source.iter_customers(None)
-    if stream == "orders":
-        return source.iter_orders(None)
-    return source.iter_carts(None)
-
 
 def _is_throttled(entry: RequestEntry) -> bool:
     """A THROTTLED reply as the sandbox logged it: a 429, or a GraphQL answer charged 0 points.
@@ -211,7 +203,7 @@ async def _read_stream(
     throttled_before = source.client.throttled
     retries_before = source.client.http.stats.retries
     started = time.monotonic()
-    pages = _pages(source, stream)
+    pages = iter_stream(source, Stream(stream), None)
     try:
         async for page in pages:
             run.pages += 1

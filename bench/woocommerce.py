@@ -24,14 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from measure import duration, peak_rss_mib, rss_line
 
 from connector.clock import SystemClock
-from connector.protocols import Page
+from connector.protocols import Stream, iter_stream
 from connector.sandbox.datagen import GeneratedShop, ShopSpec
 from connector.sandbox.serve import ServedSandbox
 from connectors.woocommerce.sandbox import SANDBOX_KEY, SANDBOX_SECRET, create_sandbox
@@ -65,20 +65,13 @@ class Run:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def _pages(source: WooCommerceSource, stream: str) -> AsyncIterator[Page[Any]]:
-    if stream == "customers":
-        return source.iter_customers(None)
-    if stream == "orders":
-        return source.iter_orders(None)
-    return source.iter_carts(None)
-
 
 async def _read(source: WooCommerceSource, stream: str, sandbox: Any, concurrency: int) -> Run:
     sandbox.log.clear()
     ids: set[str] = set()
     quarantined = derived = 0
     started = time.perf_counter()
-    async for page in _pages(source, stream):
+    async for page in iter_stream(source, Stream(stream), None):
         ids.update(record.id for record in page.records)
         quarantined += len(page.quarantined)
         derived += len(page.customers)

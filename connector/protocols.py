@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -33,6 +33,7 @@ __all__ = [
     "EspContact",
     "FieldValue",
     "field_json",
+    "iter_stream",
     "Page",
     "Plan",
     "PushResult",
@@ -128,6 +129,13 @@ class Source(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+def iter_stream(source: Source, stream: Stream, since: str | None) -> AsyncIterator[Page[Any]]:
+    """``source.iter_<stream>(since)``: one stream of a source chosen by name (pipelines, benches)."""
+    readers = {Stream.CUSTOMERS: source.iter_customers, Stream.ORDERS: source.iter_orders,
+               Stream.CARTS: source.iter_carts}
+    return readers[Stream(stream)](since)  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- plan

@@ -23,7 +23,7 @@ import pytest
 
 from connector.clock import ManualClock
 from connector.models import Cart, Customer, Order
-from connector.protocols import Page, Source, Stream
+from connector.protocols import Page, Source, Stream, iter_stream
 from connector.sandbox.datagen import GeneratedShop, ShopSpec
 
 CUSTOMERS = 40
@@ -61,13 +61,8 @@ PLATFORMS = [Platform("shopify", _shopify), Platform("woocommerce", _woocommerce
 MODELS: dict[Stream, type[Any]] = {Stream.CUSTOMERS: Customer, Stream.ORDERS: Order, Stream.CARTS: Cart}
 
 
-def _iter(source: Source, stream: Stream, since: str | None) -> Any:
-    return {Stream.CUSTOMERS: source.iter_customers, Stream.ORDERS: source.iter_orders,
-            Stream.CARTS: source.iter_carts}[stream](since)
-
-
 async def _read(source: Source, stream: Stream, since: str | None) -> list[Page[Any]]:
-    return [page async for page in _iter(source, stream, since)]
+    return [page async for page in iter_stream(source, stream, since)]
 
 
 @pytest.fixture(params=PLATFORMS, ids=lambda p: p.name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
@@ -31,6 +31,8 @@ from connector.sandbox.shop import ShopState
 from connector.sandbox.state import save_state
 
 __all__ = ["SandboxApp"]
+
+PartT = TypeVar("PartT")
 
 
 class SandboxApp:
@@ -89,6 +91,17 @@ class SandboxApp:
             fault_exempt=fault_exempt,
             fault_responses=fault_responses or FaultResponses(),
         )
+
+    def part(self, name: str, kind: type[PartT]) -> PartT:
+        """The platform-specific part registered as ``name`` in :attr:`extras`, checked to be a ``kind``.
+
+        Raises:
+            TypeError: this sandbox has no such part (it is another platform's sandbox).
+        """
+        value = self.extras.get(name)
+        if not isinstance(value, kind):
+            raise TypeError(f"the {self.platform} sandbox has no {name} ({kind.__name__})")
+        return value
 
     def transport(self) -> httpx.ASGITransport:
         """An httpx transport that calls the sandbox in-process (no socket, no thread)."""

@@ -197,7 +197,4 @@ def create_sandbox(
 
 def engine_of(sandbox: SandboxApp) -> ShopifyEngine:
     """The engine behind a Shopify sandbox (its cost bucket and bulk jobs), for tests and benches."""
-    engine = sandbox.extras.get("engine")
-    if not isinstance(engine, ShopifyEngine):
-        raise TypeError(f"{sandbox.platform} sandbox is not a Shopify sandbox")
-    return engine
+    return sandbox.part("engine", ShopifyEngine)

@@ -181,7 +181,4 @@ def create_sandbox(
 
 def index_of(sandbox: SandboxApp) -> WooCommerceIndex:
     """The indexes behind a WooCommerce sandbox (for benches that want to warm them up)."""
-    index = sandbox.extras.get("index")
-    if not isinstance(index, WooCommerceIndex):
-        raise TypeError(f"{sandbox.platform} sandbox is not a WooCommerce sandbox")
-    return index
+    return sandbox.part("index", WooCommerceIndex)
