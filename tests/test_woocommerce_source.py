@@ -23,7 +23,7 @@ from connector.sandbox.datagen import GeneratedShop, ShopSpec
 from connector.sandbox.faults import FaultPlan
 from connector.sandbox.records import ShopOrder
 from connector.store import Store
-from connectors.woocommerce.sandbox import SANDBOX_KEY, SANDBOX_SECRET, create_sandbox
+from connectors.woocommerce.sandbox import SANDBOX_KEY, SANDBOX_SECRET, create_sandbox, order_id
 from connectors.woocommerce.settings import WooCommerceSettings
 from connectors.woocommerce.source import CustomerCursor, WooCommerceSource
 
@@ -131,7 +131,8 @@ async def test_customers_backfill_then_new_signups_then_the_periodic_rescan(cloc
     assert cursor is not None and cursor.max_id == CUSTOMERS + 1
 
     clock.advance(3600)
-    added = shop.add("customers", clock.now(), **{**_customer_fields(shop, 3), "email": "new.person@example.org"})
+    like_three = _fields_of(shop, "customers", 3)
+    added = shop.add("customers", clock.now(), **{**like_three, "email": "new.person@example.org"})
     sandbox.log.clear()
     new = records(await drain(source.iter_customers(pages[-1].cursor)))
     assert [c.email for c in new] == ["new.person@example.org"]
@@ -144,15 +145,14 @@ async def test_customers_backfill_then_new_signups_then_the_periodic_rescan(cloc
     await source.aclose()
 
 
-def _customer_fields(shop: GeneratedShop, key: int) -> dict[str, Any]:
+def _fields_of(shop: GeneratedShop, kind: Any, key: int) -> dict[str, Any]:
+    """A record's fields, to add a new record like it (the shop assigns key and times)."""
     import dataclasses
 
-    record = shop.get("customers", key)
+    record = shop.get(kind, key)
     assert record is not None
-    fields = dataclasses.asdict(record)
-    for name in ("key", "created_at", "updated_at"):
-        fields.pop(name)
-    return fields
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)
+            if f.name not in ("key", "created_at", "updated_at")}
 
 
 async def test_unpaid_orders_become_carts_after_the_delay_and_recovered_ones_close(clock: ManualClock) -> None:
@@ -162,19 +162,19 @@ async def test_unpaid_orders_become_carts_after_the_delay_and_recovered_ones_clo
     unpaid = [o for o in all_orders(shop) if o.status in UNPAID or (o.status == "cancelled" and o.processed_at is None)]
     pages = await drain(source.iter_carts(None))
     carts = records(pages)
-    assert sorted(c.id for c in carts) == sorted(f"woocommerce:boutique:{_order_id(sandbox, o.key)}" for o in unpaid)
+    assert sorted(c.id for c in carts) == sorted(f"woocommerce:boutique:{order_id(o.key)}" for o in unpaid)
     assert all(c.completed_at is None for c in carts)
     cursor = pages[-1].cursor
 
     # A new checkout left pending 10 minutes ago is not abandoned yet; after the delay it is.
     clock.advance(600)
-    fresh = shop.add("orders", clock.now(), **{**_order_fields(shop, unpaid[0].key), "status": "pending"})
+    fresh = shop.add("orders", clock.now(), **{**_fields_of(shop, "orders", unpaid[0].key), "status": "pending"})
     clock.advance(600)
     first = await drain(source.iter_carts(cursor))
     assert records(first) == []
     clock.advance(3600)
     later = await drain(source.iter_carts(first[-1].cursor if first else cursor))
-    assert [c.id for c in records(later)] == [f"woocommerce:boutique:{_order_id(sandbox, fresh.key)}"]
+    assert [c.id for c in records(later)] == [f"woocommerce:boutique:{order_id(fresh.key)}"]
 
     # It gets paid two hours after it was created: a recovered cart.
     clock.advance(120)
@@ -182,24 +182,8 @@ async def test_unpaid_orders_become_carts_after_the_delay_and_recovered_ones_clo
     clock.advance(3700)
     recovered = records(await drain(source.iter_carts(later[-1].cursor)))
     assert [(c.id, c.completed_at is not None) for c in recovered] == [
-        (f"woocommerce:boutique:{_order_id(sandbox, fresh.key)}", True)]
+        (f"woocommerce:boutique:{order_id(fresh.key)}", True)]
     await source.aclose()
-
-
-def _order_fields(shop: GeneratedShop, key: int) -> dict[str, Any]:
-    import dataclasses
-
-    record = shop.get("orders", key)
-    assert record is not None
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)
-            if f.name not in ("key", "created_at", "updated_at")}
-
-
-def _order_id(sandbox: Any, key: int) -> int:
-    """The sandbox's documented HPOS-style order id for a shop key, read from the API itself."""
-    from connectors.woocommerce.sandbox import order_id
-
-    return order_id(key)
 
 
 async def test_stripped_authorization_header_falls_back_to_query_keys(clock: ManualClock) -> None:
