@@ -10,8 +10,8 @@ Rules, in order (the first that applies decides):
 3. **Only explicit consent subscribes**: the shop says ``subscribed``. ``pending`` (a double
    opt-in not confirmed yet) and ``not_subscribed`` are not consent.
 4. **Absence of evidence revokes nothing.** A shop record that carries no consent evidence at all
-   (its consent ``source`` ends in ``:default``, e.g. a WooCommerce guest order without the opt-in
-   field) does not undo a subscription given before: the person keeps the consent last pushed.
+   (its consent ``source`` is ``default`` or ends in ``:default``, e.g. a WooCommerce guest order
+   without the opt-in field) does not undo a subscription given before: the person keeps the consent last pushed.
 
 Every decision says which system decided, through which field, as of when, and why, so that
 "why is this person (not) on the newsletter?" always has an answer.
@@ -33,10 +33,19 @@ from connector.errors import ConnectorError
 from connector.models import ConsentState, MarketingConsent
 from connector.protocols import ContactChange, ContactState, EspContact
 
-__all__ = ["DEFAULT_MAX_SHARE", "ConsentDecision", "ConsentShareError", "check_consent_share", "decide", "guard_lists"]
+__all__ = [
+    "DEFAULT_MAX_SHARE", "ConsentDecision", "ConsentShareError", "carries_evidence", "check_consent_share", "decide",
+    "guard_lists",
+]
 
 DEFAULT_MAX_SHARE = 0.05
 NO_EVIDENCE_SUFFIX = ":default"
+
+
+def carries_evidence(source: str) -> bool:
+    """Whether a consent record's ``source`` names real evidence: not the model's bare ``default``, nor a
+    platform's ``<platform>:default`` (the same rule the metrics apply in SQL)."""
+    return source != "default" and not source.endswith(NO_EVIDENCE_SUFFIX)
 
 
 class ConsentDecision(BaseModel):
@@ -68,7 +77,7 @@ def decide(
     if shop.state is ConsentState.SUBSCRIBED:
         return ConsentDecision(state=ConsentState.SUBSCRIBED, system="shop", field=shop.source, at=shop.updated_at,
                                reason="explicit opt-in at the shop")
-    no_evidence = shop.source.endswith(NO_EVIDENCE_SUFFIX)
+    no_evidence = not carries_evidence(shop.source)
     if no_evidence and pushed is not None and pushed.consent is ConsentState.SUBSCRIBED:
         return ConsentDecision(state=ConsentState.SUBSCRIBED, system="pushed", field=shop.source, at=None,
                                reason="no consent evidence in the latest shop record; the opt-in given before stands")

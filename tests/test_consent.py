@@ -58,6 +58,8 @@ def test_no_evidence_does_not_revoke_an_earlier_opt_in() -> None:
     # But an explicit "not subscribed" from a real field is not "no evidence".
     explicit = MarketingConsent(source="woocommerce:meta:_newsletter_optin")
     assert decide(explicit, None, sink="n", pushed=pushed).state is ConsentState.NOT_SUBSCRIBED
+    # A record that never had a consent field at all (the model's bare default) is no evidence either.
+    assert decide(MarketingConsent(), None, sink="n", pushed=pushed).state is ConsentState.SUBSCRIBED
     # And without an earlier opt-in, no evidence means not subscribed.
     assert decide(silent, None, sink="n").state is ConsentState.NOT_SUBSCRIBED
 
