@@ -10,6 +10,25 @@ The plan model is what the segmentation core produces and sinks consume: per per
 contact to create or update, tags to add and remove, lists to subscribe and unsubscribe, field
 values, consent, and an email change. These contracts are deliberately small; the issues that
 use them refine them.
+
+What the names in a plan mean to a sink (every sink honours these):
+
+- ``ContactState.fields`` keys are the managed fields' names as the marketer sees them in the ESP
+  (e.g. ``"Total spent"``, ``"Lifecycle stage"``), typed by :class:`SchemaSpec`. Three reserved keys
+  are the ESP's native contact properties instead of custom fields: :data:`FIRST_NAME`,
+  :data:`LAST_NAME` and :data:`PHONE` (E.164). A value of ``None`` clears the field; a
+  ``multiselect`` value is a tuple of option strings.
+- ``tags`` are managed tag names (``"Segment – Champions"``). An ESP without contact tags (Brevo)
+  holds them as a managed multiple-choice attribute and, where configured, as lists.
+- ``lists`` are the managed lists the contact is *subscribed* to; the consent guard has already
+  left out every list the person may not be on. ``lists_unsubscribe`` means "take the contact off
+  that list" (ActiveCampaign: list status 2; Brevo: unlink).
+- ``consent`` ``unsubscribed`` means the person unsubscribed at the shop: the sink unsubscribes the
+  contact from marketing (ActiveCampaign: status 2 on our lists; Brevo: ``emailBlacklisted``).
+  No sink ever clears an ESP-side unsubscribe or blocklist, and a sink refuses (as a failed
+  push with a reason) a subscribe to a list its own ESP state says the contact left.
+- ``previous_email`` set: the sink finds the existing contact by that email (or by the contact id it
+  reported before) and changes its email, never creating a second contact.
 """
 
 from __future__ import annotations
@@ -28,6 +47,10 @@ from connector.errors import RecordError
 from connector.models import Cart, ConsentState, Customer, Email, FieldIssue, Order, UtcDatetime
 
 __all__ = [
+    "FIRST_NAME",
+    "LAST_NAME",
+    "PHONE",
+    "STANDARD_FIELDS",
     "ContactChange",
     "ContactState",
     "EspContact",
@@ -46,6 +69,12 @@ __all__ = [
 ]
 
 RecordT = TypeVar("RecordT", Customer, Order, Cart)
+
+# Reserved ``ContactState.fields`` keys: the ESP's native contact properties, not custom fields.
+FIRST_NAME = "first_name"
+LAST_NAME = "last_name"
+PHONE = "phone"
+STANDARD_FIELDS = frozenset({FIRST_NAME, LAST_NAME, PHONE})
 FieldValue = str | int | Decimal | bool | date | datetime | tuple[str, ...] | None
 
 
