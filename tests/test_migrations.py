@@ -38,6 +38,9 @@ EXPECTED_INDEXES = {
     "profile_money": set(),
     "profile_values": set(),
     "profile_attributes": set(),
+    "segment_members": {"ix_segment_members_pipeline_person"},
+    "segment_history": {"ix_segment_history_pipeline_person"},
+    "esp_contacts": set(),
 }
 EXPECTED_UNIQUES = {
     "customers": {("source_id",)},
@@ -46,7 +49,7 @@ EXPECTED_UNIQUES = {
     "quarantine": {("entity", "record_id", "field")},
     "persons": {("pipeline", "person_id"), ("pipeline", "email")},
 }
-HEAD = "0002"
+HEAD = "0003"
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ def test_a_newer_store_is_refused(store_url: str) -> None:
     with Store.open(store_url) as store:
         with store.engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = '0042_future'"))
-        with pytest.raises(StateError, match=r"at revision 0042_future, newer than this connector \(head 0002\)"):
+        with pytest.raises(StateError, match=r"at revision 0042_future, newer than this connector \(head 0003\)"):
             upgrade_store(store.engine)
     for migrate in (True, False):
         with pytest.raises(StateError, match="upgrade connector"):

@@ -50,6 +50,9 @@ __all__ = [
     "profile_money",
     "profile_values",
     "pushed_state",
+    "esp_contacts",
+    "segment_history",
+    "segment_members",
     "quarantine",
     "sync_runs",
 ]
@@ -345,6 +348,8 @@ profile_metrics = Table(
     Column("rfm_monetary", Integer, nullable=True),
     _text("rfm_group"),
     _text("lifecycle", nullable=False),
+    # Per cent of the pipeline's buyers who spent less (0-99); NULL without a counted order.
+    Column("spend_percentile", Integer, nullable=True),
     # RFM boundaries are read by walking these (connector.segments.metrics_rfm); rules use them too.
     Index(None, "pipeline", "orders_count"),
     Index(None, "pipeline", "total_spent"),
@@ -385,4 +390,45 @@ profile_attributes = Table(
     Column("value_number", Float, nullable=True),
     Column("value_date", Date, nullable=True),
     PrimaryKeyConstraint("person", "name"),
+)
+
+# Who is in each segment now, and since which day (the day they last entered it).
+segment_members = Table(
+    "segment_members",
+    metadata,
+    _text("pipeline", nullable=False),
+    _text("segment", nullable=False),
+    Column("person", Integer, nullable=False),
+    Column("since", Date, nullable=False),
+    PrimaryKeyConstraint("pipeline", "segment", "person"),
+    Index(None, "pipeline", "person"),
+)
+
+# Every entry into and exit from a segment, with its day: the history behind transition tags.
+segment_history = Table(
+    "segment_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _text("pipeline", nullable=False),
+    _text("segment", nullable=False),
+    Column("person", Integer, nullable=False),
+    _text("event", nullable=False),  # entered | left
+    Column("day", Date, nullable=False),
+    Index(None, "pipeline", "person"),
+)
+
+# What each ESP account last reported about a contact (Sink.read_state): the consent guard's input.
+esp_contacts = Table(
+    "esp_contacts",
+    metadata,
+    _text("sink", nullable=False),
+    _text("email", nullable=False),
+    _text("contact_id"),
+    Column("blocklisted", Boolean, nullable=False),
+    Column("unsubscribed_lists", JsonText, nullable=False),
+    Column("subscribed_lists", JsonText, nullable=False),
+    Column("managed_tags", JsonText, nullable=False),
+    _time("updated_at", nullable=True),
+    _time("seen_at"),
+    PrimaryKeyConstraint("sink", "email"),
 )
