@@ -196,6 +196,22 @@ def test_rfm_scores_ranks_and_groups_on_a_ten_person_base(store: Store) -> None:
     assert (nobody.total_spent, nobody.average_order_value, nobody.first_order_at) == (Decimal(0), None, None)
 
 
+def test_spend_percentile_is_the_share_of_buyers_who_spent_less(store: Store) -> None:
+    ten_people(store)
+    compute(store)
+    # Totals 10, 20, ..., 70, 80, 80, 200 over n = 10 buyers: floor(100 * (buyers below) / 10).
+    expected = {"p01": 0, "p02": 10, "p03": 20, "p04": 30, "p05": 40, "p06": 50, "p07": 60,
+                "p08": 70, "p09": 70, "p10": 90}  # p08 and p09 tie at 80: seven spent less
+    assert {name: profile(store, f"{name}@example.com").spend_percentile for name in expected} == expected
+    assert profile(store, "p00@example.com").spend_percentile is None  # no counted order
+    # p01 buys for 500 more (510 in all): now the top spender; everyone from p02 to p10 moves down one.
+    store.upsert_orders([order("acme:p01-extra", customer="acme:p01", total="500", created="2024-04-05 10:00")])
+    compute(store, persons=[store.find_person_id(PIPELINE, "p01@example.com") or ""])
+    assert profile(store, "p01@example.com").spend_percentile == 90
+    assert profile(store, "p02@example.com").spend_percentile == 0
+    assert profile(store, "p10@example.com").spend_percentile == 80
+
+
 def test_days_are_utc_days_around_midnight_and_lifecycle_uses_the_injected_today(store: Store) -> None:
     store.upsert_customers([customer("acme:1", "tz@example.com"), customer("acme:2", "edge@example.com"),
                             customer("acme:3", "inside@example.com")])

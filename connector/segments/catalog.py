@@ -242,7 +242,7 @@ def default_catalog() -> Catalog:
             ("birthday_month", "month of the birthday, 1 to 12"),
             ("cart_items", "number of items in the open cart"),
             ("discount_orders", "orders placed with a discount code"),
-            ("spend_percentile", "share of the customers who spent less, 0 to 100 (top 10%: 90 or more)"),
+            ("spend_percentile", "per cent of the buyers who spent less, 0 to 99 (top 10%: 90 or more)"),
         ],
     )
     numbers = _fields(

@@ -11,8 +11,6 @@ segments move with the date alone:
 * ``days_since_last_order``: whole UTC days from the last order's day to ``today``;
 * ``birthday_month``: the month of ``birthday``;
 * ``has_open_cart``: an open cart exists; ``rfm_score``: the three scores as digits, e.g. ``545``.
-
-Not provided yet: ``spend_percentile`` (a rule using it fails to compile with a clear error).
 """
 
 from __future__ import annotations
@@ -81,7 +79,7 @@ def store_columns(today: date) -> ProfileColumns:
                                       "is_b2b", "is_staff", "lifecycle", "rfm_group", "orders_count",
                                       "rfm_recency", "rfm_frequency", "rfm_monetary", "cart_items",
                                       "discount_orders", "total_spent", "average_order_value",
-                                      "purchase_frequency", "birthday", "cart_abandoned_at")},
+                                      "purchase_frequency", "birthday", "cart_abandoned_at", "spend_percentile")},
         "consent": m.consent_state,
         "cart_url": m.cart_recovery_url,
         "cart_value": m.cart_value_reporting,

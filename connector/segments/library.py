@@ -83,7 +83,6 @@ class LibrarySettings(BaseModel):
     abandoned_cart: bool = True
     inactive_6_months: bool = True
     inactive_12_months: bool = True
-    # top_10_percent needs the spend_percentile metric, which the store does not compute yet.
     best_customers: Literal["top_10_percent", "champions", "off"] = "champions"
     loyal: bool = True
     loyal_min_orders: int = Field(default=3, ge=2)

@@ -84,4 +84,18 @@ def update_rfm(s: Staging, params: dict[str, Any]) -> tuple[int, int]:
     s.run(f"UPDATE _m_rfm SET g = {compiled}")  # noqa: S608
     updated = s.run("UPDATE profile_metrics SET rfm_recency = x.r, rfm_frequency = x.f, rfm_monetary = x.m, "
                     "rfm_group = x.g FROM _m_rfm x WHERE profile_metrics.person = x.person").rowcount
+    _update_spend_percentile(s, {**params, "n": buyers})
     return buyers, updated
+
+
+def _update_spend_percentile(s: Staging, params: dict[str, Any]) -> None:
+    """``spend_percentile``: the per cent of buyers who spent strictly less, rounded down (0-99).
+
+    Ranked over every buyer of the pipeline (one sort, staged into a table keyed by person; only
+    the rows whose value changes are written), so "top 10 % by spend" is ``spend_percentile >= 90``.
+    """
+    s.temp("_m_sp", "person INTEGER PRIMARY KEY, sp INTEGER NOT NULL")
+    s.run("INSERT INTO _m_sp (person, sp) SELECT person, sp FROM (SELECT person, spend_percentile AS old, "
+          "(100 * (RANK() OVER (ORDER BY total_spent) - 1)) / :n AS sp "
+          "FROM profile_metrics WHERE pipeline = :p AND orders_count > 0) x WHERE old IS NULL OR old <> sp", params)
+    s.run("UPDATE profile_metrics SET spend_percentile = x.sp FROM _m_sp x WHERE profile_metrics.person = x.person")

@@ -94,6 +94,7 @@ class Profile(_Frozen):
     rfm_monetary: int | None = None
     rfm_group: str | None = None
     lifecycle: str | None = None
+    spend_percentile: int | None = None
     money: tuple[MoneyTotal, ...] = ()
     categories: tuple[str, ...] = ()
     product_types: tuple[str, ...] = ()
