@@ -6,12 +6,13 @@ The profile tables are written by :mod:`connector.segments.identity` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, RowMapping, select
 
 from connector.models import ConsentState
 from connector.store.schema import (
@@ -24,8 +25,14 @@ from connector.store.schema import (
     profile_money,
     profile_values,
 )
+from connector.store.sql import chunked
 
-__all__ = ["SET_NAMES", "MoneyTotal", "OpenCart", "Profile", "find_person_id", "get_profile"]
+__all__ = [
+    "PROFILE_BATCH", "SET_NAMES", "MoneyTotal", "OpenCart", "Profile", "find_person_id", "get_profile", "iter_profiles",
+    "read_profiles",
+]
+
+PROFILE_BATCH = 1_000  # persons read per round of queries
 
 SET_NAMES = ("categories", "product_types", "products", "shops", "shop_tags", "discount_codes", "channels")
 AttributeValue = str | Decimal | date
@@ -124,45 +131,87 @@ def get_profile(conn: Connection, pipeline: str, person_id: str) -> Profile | No
     ).mappings().first()
     if person is None:
         return None
-    key = person["id"]
-    linked = conn.execute(
-        select(customers.c.source_id).join(person_customers, person_customers.c.customer_id == customers.c.id)
-        .where(person_customers.c.person == key).order_by(customers.c.source_id)
-    ).scalars().all()
-    guests = conn.execute(
-        select(person_guests.c.email).where(person_guests.c.person == key).order_by(person_guests.c.email)
-    ).scalars().all()
-    fields: dict[str, object] = {
-        "person_id": person_id, "email": person["email"], "previous_email": person["previous_email"],
-        "customer_ids": tuple(linked), "guest_emails": tuple(guests), "as_of": None,
-    }
-    row = conn.execute(select(profile_metrics).where(profile_metrics.c.person == key)).mappings().first()
-    if row is not None:
-        fields.update({k: v for k, v in row.items() if k not in ("person", "pipeline") and not k.startswith("cart_")})
-        if row["cart_value"] is not None:
-            fields["cart"] = OpenCart(
-                value=row["cart_value"], currency=row["cart_currency"], value_reporting=row["cart_value_reporting"],
-                items=row["cart_items"], recovery_url=row["cart_recovery_url"], abandoned_at=row["cart_abandoned_at"],
-            )
-    fields["money"] = tuple(
-        MoneyTotal(currency=m.currency, orders=m.orders, total_spent=m.total_spent)
-        for m in conn.execute(select(profile_money).where(profile_money.c.person == key)
-                              .order_by(profile_money.c.currency))
-    )
-    sets: dict[str, list[str]] = {name: [] for name in SET_NAMES}
-    for name, value in conn.execute(
-        select(profile_values.c.name, profile_values.c.value)
-        .where(profile_values.c.name.in_(SET_NAMES), profile_values.c.person == key)  # the key's order
+    return read_profiles(conn, [person])[0]
+
+
+def iter_profiles(conn: Connection, pipeline: str, *, only: Collection[str] | None = None,
+                  batch: int = PROFILE_BATCH) -> Iterator[list[tuple[int, Profile]]]:
+    """Every profile of ``pipeline`` (or those whose ``person_id`` is in ``only``), a batch at a time.
+
+    Batches are read by key ranges of ``persons.id``, so memory stays flat whatever the base's size;
+    each item is ``(persons.id, profile)``.
+    """
+    if only is not None:
+        for chunk in chunked(sorted(set(only)), batch):
+            rows = conn.execute(select(persons).where(persons.c.pipeline == pipeline, persons.c.person_id.in_(chunk))
+                                .order_by(persons.c.id)).mappings().all()
+            if rows:
+                yield list(zip((r["id"] for r in rows), read_profiles(conn, rows), strict=True))
+        return
+    last = -1
+    while True:
+        rows = conn.execute(select(persons).where(persons.c.pipeline == pipeline, persons.c.id > last)
+                            .order_by(persons.c.id).limit(batch)).mappings().all()
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield list(zip((r["id"] for r in rows), read_profiles(conn, rows), strict=True))
+
+
+def read_profiles(conn: Connection, person_rows: Sequence[RowMapping]) -> list[Profile]:
+    """The profiles of these ``persons`` rows, in their order: a handful of queries per batch."""
+    keys = [row["id"] for row in person_rows]
+    linked: dict[int, list[str]] = defaultdict(list)
+    for key, source_id in conn.execute(
+        select(person_customers.c.person, customers.c.source_id)
+        .join(customers, person_customers.c.customer_id == customers.c.id)
+        .where(person_customers.c.person.in_(keys)).order_by(customers.c.source_id)
     ):
-        sets.setdefault(name, []).append(value)
-    fields.update({name: tuple(sorted(values)) for name, values in sets.items() if name in SET_NAMES})
-    attributes: dict[str, AttributeValue] = {}
-    for attribute in conn.execute(select(profile_attributes).where(profile_attributes.c.person == key)):
+        linked[key].append(source_id)
+    guests: dict[int, list[str]] = defaultdict(list)
+    for key, email in conn.execute(select(person_guests.c.person, person_guests.c.email)
+                                   .where(person_guests.c.person.in_(keys)).order_by(person_guests.c.email)):
+        guests[key].append(email)
+    metrics = {row["person"]: row for row in
+               conn.execute(select(profile_metrics).where(profile_metrics.c.person.in_(keys))).mappings()}
+    money: dict[int, list[MoneyTotal]] = defaultdict(list)
+    for m in conn.execute(select(profile_money).where(profile_money.c.person.in_(keys))
+                          .order_by(profile_money.c.currency)):
+        money[m.person].append(MoneyTotal(currency=m.currency, orders=m.orders, total_spent=m.total_spent))
+    sets: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for name, key, value in conn.execute(
+        select(profile_values.c.name, profile_values.c.person, profile_values.c.value)
+        .where(profile_values.c.name.in_(SET_NAMES), profile_values.c.person.in_(keys))
+    ):
+        sets[key][name].append(value)
+    attributes: dict[int, dict[str, AttributeValue]] = defaultdict(dict)
+    for attribute in conn.execute(select(profile_attributes).where(profile_attributes.c.person.in_(keys))):
         if attribute.value_date is not None:
-            attributes[attribute.name] = attribute.value_date
+            attributes[attribute.person][attribute.name] = attribute.value_date
         elif attribute.value_number is not None:
-            attributes[attribute.name] = _number(attribute.value_number)
+            attributes[attribute.person][attribute.name] = _number(attribute.value_number)
         elif attribute.value_text is not None:
-            attributes[attribute.name] = attribute.value_text
-    fields["attributes"] = dict(sorted(attributes.items()))
-    return Profile.model_validate(fields)
+            attributes[attribute.person][attribute.name] = attribute.value_text
+    out = []
+    for person in person_rows:
+        key = person["id"]
+        fields: dict[str, object] = {
+            "person_id": person["person_id"], "email": person["email"], "previous_email": person["previous_email"],
+            "customer_ids": tuple(linked.get(key, ())), "guest_emails": tuple(guests.get(key, ())), "as_of": None,
+        }
+        row = metrics.get(key)
+        if row is not None:
+            fields.update({k: v for k, v in row.items()
+                           if k not in ("person", "pipeline") and not k.startswith("cart_")})
+            if row["cart_value"] is not None:
+                fields["cart"] = OpenCart(
+                    value=row["cart_value"], currency=row["cart_currency"],
+                    value_reporting=row["cart_value_reporting"], items=row["cart_items"],
+                    recovery_url=row["cart_recovery_url"], abandoned_at=row["cart_abandoned_at"],
+                )
+        fields["money"] = tuple(money.get(key, ()))
+        person_sets = sets.get(key, {})
+        fields.update({name: tuple(sorted(person_sets.get(name, ()))) for name in SET_NAMES})
+        fields["attributes"] = dict(sorted(attributes.get(key, {}).items()))
+        out.append(Profile.model_validate(fields))
+    return out

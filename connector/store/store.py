@@ -26,8 +26,8 @@ from sqlalchemy.exc import StatementError
 from connector.clock import Clock, SystemClock
 from connector.errors import StateError
 from connector.models import Cart, Customer, Order
-from connector.protocols import QuarantineEntry
-from connector.store import bookkeeping, entities, profiles, pushed
+from connector.protocols import ContactChange, EspContact, Plan, QuarantineEntry
+from connector.store import bookkeeping, entities, esp, profiles, pushed
 from connector.store.engine import create_store_engine, redacted_url, write_engine
 from connector.store.migrate import ensure_current, upgrade
 from connector.store.profiles import Profile
@@ -36,9 +36,13 @@ from connector.store.records import PushedContact, QuarantinedRecord, RunKind, R
 from connector.store.schema import metadata
 
 if TYPE_CHECKING:
+    from connector.segments.definitions import Segment
+    from connector.segments.desired import ContactBuilder
     from connector.segments.identity import IdentityReport
     from connector.segments.lifecycle import LifecycleThresholds
+    from connector.segments.membership import SegmentCount
     from connector.segments.metrics import AttributeSpec, MetricsReport
+    from connector.segments.planning import PlanSummary
 
 __all__ = ["Store", "StoreOperations", "Transaction"]
 
@@ -202,6 +206,52 @@ class StoreOperations:
         """The ``person_id`` of the person of ``pipeline`` whose current email is ``email``, or ``None``."""
         with self._reading() as conn:
             return profiles.find_person_id(conn, pipeline, email)
+
+    def refresh_memberships(
+        self, pipeline: str, segments: list[Segment], *, today: date, persons: Collection[str] | None = None
+    ) -> list[SegmentCount]:
+        """Re-evaluate segment memberships and record entries and exits; see :mod:`connector.segments.membership`."""
+        from connector.segments.membership import refresh_memberships
+
+        with self._write() as conn:
+            return refresh_memberships(conn, pipeline, segments, today=today, persons_only=persons)
+
+    def plan(
+        self,
+        pipeline: str,
+        builder: ContactBuilder,
+        *,
+        only: Collection[str] | None = None,
+        max_share: float = 0.05,
+        force: bool = False,
+    ) -> tuple[Plan, PlanSummary, dict[str, tuple[int, int]]]:
+        """The plan for ``builder.sink`` (see :func:`connector.segments.planning.build_plan`)."""
+        from connector.segments.planning import build_plan
+
+        with self._reading() as conn:
+            return build_plan(conn, pipeline, builder, now=self._clock.now(), only=only, max_share=max_share,
+                              force=force)
+
+    def iter_changes(
+        self, pipeline: str, builder: ContactBuilder, *, only: Collection[str] | None = None
+    ) -> Generator[ContactChange, None, None]:
+        """The plan's changes for ``builder.sink``, streamed (flat memory; for the largest plans)."""
+        from connector.segments.planning import iter_changes
+
+        with self._reading() as conn:
+            yield from iter_changes(conn, pipeline, builder, only=only)
+
+    # ----------------------------------------------------------------------- ESP state
+
+    def record_esp_contacts(self, sink: str, contacts: Iterable[EspContact]) -> int:
+        """Record what ``sink`` reported about its contacts (``Sink.read_state``); returns how many."""
+        with self._write() as conn:
+            return esp.record_esp_contacts(conn, sink, contacts, self._clock.now())
+
+    def get_esp_contacts(self, sink: str, emails: Collection[str]) -> dict[str, EspContact]:
+        """What ``sink`` last reported for each of ``emails``, by email."""
+        with self._reading() as conn:
+            return esp.get_esp_contacts(conn, sink, emails)
 
     # ----------------------------------------------------------------------- runs
 
