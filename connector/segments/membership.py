@@ -3,7 +3,9 @@
 :func:`refresh_memberships` evaluates each segment's rule as SQL (``INSERT ... SELECT`` into a
 temporary table keyed by person), compares it with ``segment_members`` and records the
 difference: persons who entered get a row with ``since = today`` and an ``entered`` history row,
-persons who left lose their row and get a ``left`` history row. The plan reads ``since`` for
+persons who left lose their row and get a ``left`` history row. The first evaluation of a segment
+is a baseline, not a transition: its members get ``since = BASELINE`` and a ``baseline`` history
+row, so a first sync does not fire "entered" automations for a whole customer base. The plan reads ``since`` for
 transition tags ("entered At risk" as a ``Trigger –`` tag that starts an automation), and
 ``explain`` reads the history.
 
@@ -26,7 +28,9 @@ from connector.segments.sql import compile_rule
 from connector.segments.staging import Staging
 from connector.store.schema import persons, profile_metrics, segment_members
 
-__all__ = ["SegmentCount", "refresh_memberships"]
+__all__ = ["BASELINE", "SegmentCount", "refresh_memberships"]
+
+BASELINE = date(1970, 1, 1)  # ``since`` of a member who was already in when the segment was first evaluated
 
 # The temporary tables below, as SQLAlchemy sees them (created by Staging.temp).
 _NEW = table("_sm_new", column("person"))
@@ -79,10 +83,19 @@ def refresh_memberships(
                 chosen = chosen.where(profile_metrics.c.person.in_(select(_SCOPE.c.person)))
             conn.execute(insert(_NEW).from_select(["person"], chosen))
             params = {"p": pipeline, "s": segment.name, "today": today}
+            # A segment evaluated for the first time has no transitions: its members are a baseline
+            # (since BASELINE), so a first sync does not fire "entered" automations for everyone.
+            first = not s.count("SELECT COUNT(*) FROM (SELECT 1 FROM segment_history WHERE pipeline = :p "
+                                "AND segment = :s LIMIT 1) x", params)
+            params["event"] = "baseline" if first else "entered"
+            params["since"] = BASELINE if first else today
+            if first:  # marks the segment as evaluated, even while nobody is in it (person 0 is nobody)
+                s.run("INSERT INTO segment_history (pipeline, segment, person, event, day) "
+                      "VALUES (:p, :s, 0, 'evaluated', :today)", params)
             in_scope = " AND x.person IN (SELECT person FROM _sm_scope)" if scoped else ""
             entered = s.run(
                 "INSERT INTO segment_history (pipeline, segment, person, event, day) "
-                "SELECT :p, :s, n.person, 'entered', :today FROM _sm_new n WHERE NOT EXISTS (SELECT 1 FROM "
+                "SELECT :p, :s, n.person, :event, :today FROM _sm_new n WHERE NOT EXISTS (SELECT 1 FROM "
                 "segment_members x WHERE x.pipeline = :p AND x.segment = :s AND x.person = n.person)", params,
             ).rowcount
             left = s.run(
@@ -97,7 +110,7 @@ def refresh_memberships(
                       f"{in_scope} AND NOT EXISTS (SELECT 1 FROM _sm_new n WHERE n.person = x.person))", params)
             if entered:
                 s.run("INSERT INTO segment_members (pipeline, segment, person, since) "
-                      "SELECT :p, :s, n.person, :today FROM _sm_new n WHERE NOT EXISTS (SELECT 1 FROM "
+                      "SELECT :p, :s, n.person, :since FROM _sm_new n WHERE NOT EXISTS (SELECT 1 FROM "
                       "segment_members x WHERE x.pipeline = :p AND x.segment = :s AND x.person = n.person)", params)
             size = s.count("SELECT COUNT(*) FROM segment_members WHERE pipeline = :p AND segment = :s", params)
             counts.append(SegmentCount(segment=segment.name, size=size, entered=entered, left=left))

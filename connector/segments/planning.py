@@ -65,7 +65,7 @@ def summarize(sink: str, changes: Collection[ContactChange] | Iterator[ContactCh
         counters["tags_removed"].update(change.tags_remove)
         counters["lists_subscribed"].update(change.lists_subscribe)
         counters["lists_unsubscribed"].update(change.lists_unsubscribe)
-        counters["fields_changed"].update(change.fields)
+        counters["fields_changed"].update(change.fields.keys())
         if change.consent is not None:
             counters["consent_changes"][change.consent.value] += 1
     return PlanSummary(sink=sink, contacts=contacts, creates=creates, updates=updates, email_changes=emails,
