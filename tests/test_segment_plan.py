@@ -340,3 +340,13 @@ def test_per_sink_outputs_override_the_defaults() -> None:
     defs = SegmentDefinitions.build({"outputs": {"main_list": "All", "sinks": {"brevo": {"prospects_list": ""}}}})
     assert (defs.outputs_for("ac").main_list, defs.outputs_for("ac").prospects_list) == ("All", "Prospects")
     assert (defs.outputs_for("brevo").main_list, defs.outputs_for("brevo").prospects_list) == ("All", None)
+
+
+def test_the_example_segments_file_loads_with_every_documented_segment() -> None:
+    from pathlib import Path
+
+    defs = load_definitions(Path(__file__).resolve().parents[1] / "config" / "segments.toml")
+    names = {segment.name for segment in defs.segments}
+    assert {"vip", "tshirt_fans", "no_phone_yet", "best_customers", "unsubscribed"} <= names
+    assert defs.currency.rates["USD"] == Decimal("0.92") and defs.outputs.transitions == ("inactive_6_months",)
+    assert len(defs.outputs.fields) == 14
