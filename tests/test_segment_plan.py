@@ -350,3 +350,27 @@ def test_the_example_segments_file_loads_with_every_documented_segment() -> None
     assert {"vip", "tshirt_fans", "no_phone_yet", "best_customers", "unsubscribed"} <= names
     assert defs.currency.rates["USD"] == Decimal("0.92") and defs.outputs.transitions == ("inactive_6_months",)
     assert len(defs.outputs.fields) == 14
+
+
+def test_explaining_a_person_gives_segments_with_values_consent_history_and_the_next_change(
+        store: Store, definitions: SegmentDefinitions) -> None:
+    write_base(store)
+    store.record_esp_contacts(SINK, [EspContact(email="dan@example.com", blocklisted=True)])
+    builder = refresh(store, definitions, DAY0)
+    assert store.explain_contact(PIPELINE, builder, "nobody@example.com") is None
+    report = store.explain_contact(PIPELINE, builder, " Ann@Example.com ")
+    assert report is not None
+    reasons = {reason.segment: reason for reason in report.reasons}
+    vip = reasons["vip"]
+    assert vip.member and list(vip.steps) == [
+        ("total_spent >= 150", Decimal(180), True), ('country in ["FR", "BE"]', "FR", True)]
+    assert not reasons["one_time_buyers"].member  # orders_count == 1 saw 3
+    assert {name for name, reason in reasons.items() if reason.member} == {"loyal", "new_customers", "vip"}
+    assert set(report.planned.segments) == {"loyal", "new_customers", "vip"}
+    assert report.planned.change is not None and report.planned.change.create  # never pushed yet
+    assert (report.planned.decision.system, report.planned.decision.field) == ("shop", "shopify:emailMarketingConsent")
+    assert [(e.segment, e.event) for e in report.history] == [
+        ("loyal", "baseline"), ("new_customers", "baseline"), ("vip", "baseline")]
+    dan = store.explain_contact(PIPELINE, builder, "dan@example.com")
+    assert dan is not None and (dan.planned.decision.system, dan.planned.decision.field) == (
+        f"esp:{SINK}", "blocklist")

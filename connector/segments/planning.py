@@ -17,21 +17,21 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
-from connector.consent import DEFAULT_MAX_SHARE, check_consent_share
+from connector.consent import DEFAULT_MAX_SHARE, ConsentDecision, check_consent_share
 from connector.plan import diff
-from connector.protocols import ContactChange, ContactState, Plan
+from connector.protocols import ContactChange, ContactState, EspContact, Plan
 from connector.segments.desired import ContactBuilder
 from connector.segments.staging import Staging
 from connector.store.esp import get_esp_contacts
-from connector.store.profiles import iter_profiles
+from connector.store.profiles import Profile, iter_profiles
 from connector.store.schema import pushed_state, segment_members
 
-__all__ = ["PlanSummary", "build_plan", "iter_changes", "list_sizes", "summarize"]
+__all__ = ["PlanSummary", "PlannedContact", "build_plan", "iter_changes", "iter_planned", "list_sizes", "summarize"]
 
 
 class PlanSummary(BaseModel):
@@ -81,6 +81,27 @@ def iter_changes(
 ) -> Iterator[ContactChange]:
     """The change of every person of ``pipeline`` (or of the ``person_id`` values in ``only``) whose
     desired state in ``builder.sink`` differs from what was last pushed there."""
+    for planned in iter_planned(conn, pipeline, builder, only=only):
+        if planned.change is not None:
+            yield planned.change
+
+
+class PlannedContact(NamedTuple):
+    """One person's plan entry with everything that explains it."""
+
+    profile: Profile
+    segments: dict[str, date]  # segment -> the day the person entered it
+    esp: EspContact | None
+    pushed: ContactState | None
+    desired: ContactState
+    decision: ConsentDecision
+    change: ContactChange | None
+
+
+def iter_planned(
+    conn: Connection, pipeline: str, builder: ContactBuilder, *, only: Collection[str] | None = None
+) -> Iterator[PlannedContact]:
+    """Every person's desired state and change (``None``: unchanged), batch by batch."""
     for batch in iter_profiles(conn, pipeline, only=only):
         keys = [key for key, _ in batch]
         members = _memberships(conn, pipeline, keys)
@@ -90,10 +111,10 @@ def iter_changes(
         for key, profile in batch:
             old = pushed.get(profile.person_id)
             contact = esp.get(profile.email) or (esp.get(old.email) if old is not None else None)
-            desired, _ = builder.build(profile, members.get(key, {}), contact, old)
-            change = diff(profile.person_id, desired, old)
-            if change is not None:
-                yield change
+            segments = members.get(key, {})
+            desired, decision = builder.build(profile, segments, contact, old)
+            yield PlannedContact(profile, segments, contact, old, desired, decision,
+                                 diff(profile.person_id, desired, old))
 
 
 def build_plan(

@@ -36,6 +36,7 @@ from connector.store.records import PushedContact, QuarantinedRecord, RunKind, R
 from connector.store.schema import metadata
 
 if TYPE_CHECKING:
+    from connector.segments.contact_report import ContactReport
     from connector.segments.definitions import Segment
     from connector.segments.desired import ContactBuilder
     from connector.segments.identity import IdentityReport
@@ -240,6 +241,14 @@ class StoreOperations:
 
         with self._reading() as conn:
             yield from iter_changes(conn, pipeline, builder, only=only)
+
+    def explain_contact(self, pipeline: str, builder: ContactBuilder, email: str) -> ContactReport | None:
+        """One person's metrics, segments and why, consent, history and next change; see
+        :mod:`connector.segments.contact_report`."""
+        from connector.segments.contact_report import explain_contact
+
+        with self._reading() as conn:
+            return explain_contact(conn, pipeline, builder, email)
 
     # ----------------------------------------------------------------------- ESP state
 
