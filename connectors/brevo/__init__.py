@@ -2,8 +2,9 @@
 
 from connector.platforms import PlatformInfo, Role
 from connectors.brevo.settings import BrevoSettings
+from connectors.brevo.sink import BrevoSink
 
-__all__ = ["PLATFORM", "BrevoSettings"]
+__all__ = ["PLATFORM", "BrevoSettings", "BrevoSink"]
 
 PLATFORM = PlatformInfo(
     name="brevo",

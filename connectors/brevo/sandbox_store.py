@@ -101,6 +101,8 @@ class Contact:
 
     def render(self) -> dict[str, Any]:
         attributes = dict(self.attributes)
+        if "SMS" in attributes:  # stored in E.164; Brevo answers with the digits only ("33058407250")
+            attributes["SMS"] = str(attributes["SMS"]).lstrip("+")
         if self.ext_id is not None:
             attributes["EXT_ID"] = self.ext_id
         out: dict[str, Any] = {
