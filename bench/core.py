@@ -15,13 +15,18 @@ here is the segmentation work's own. Then, timed:
 3. **Incremental**: 1% of customers changed (a new order each; one in ten of them also changed
    email), then identity for those customers + metrics for the persons they touch (RFM re-ranked
    over everyone).
-4. **One profile** read back (``get_profile``), as ``explain`` does.
+4. **One profile** read back (``get_profile``), and **explain one person** (segments with the values
+   each condition saw, consent, history and the next change, as ``connector segments explain``).
+
+After each metrics step, the **20 segment rules** are evaluated in SQL (memberships with their
+entered/left history) and **the plan** for one ESP account is computed, streamed and counted
+(desired state of every person against the last pushed state); the first full run's plan is
+then recorded as pushed, as a sink's confirmation would, so the later plans are diffs.
 
 Step 3 runs twice (3 and 3b), on different customers: the first round right after the full
 runs, whose big scans have pushed the incremental's pages out of the caches; the second closer to
 a daemon's steady state. ``--skip-full`` runs only those rounds, on a store kept with ``--db``.
 
-Rules, segments and the plan are not part of these figures.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from measure import duration, peak_rss_mib, rss_line
 from sqlalchemy import text
 
 from connector.clock import ManualClock
+from connector.segments.definitions import SegmentDefinitions
+from connector.segments.desired import ContactBuilder
+from connector.segments.planning import summarize
 from connector.store import Store
 
 PIPELINE = "bench"
@@ -49,6 +57,24 @@ TODAY = date(2025, 1, 1)
 RATES = {"USD": "0.92", "GBP": "1.17"}
 ATTRIBUTES = {"birthday": ("facts.birthday", "date"), "loyalty_tier": ("loyalty_tier", "text")}
 T = TypeVar("T")
+SINK = "esp"
+# The built-in library (13 segments on with these settings) and 7 of a marketer's own: 20 rules.
+DEFINITIONS = SegmentDefinitions.build({
+    "reporting_currency": "EUR", "rates": RATES,
+    "attributes": {"birthday": {"source": "facts.birthday", "type": "date"},
+                   "loyalty_tier": {"source": "loyalty_tier", "type": "text"}},
+    "library": {"high_aov": True},
+    "segments": {
+        "vip": {"rule": 'total_spent >= 500 and orders_count >= 3 and country in ["FR", "BE"]'},
+        "lapsed_big_spenders": {"rule": "days_since_last_order > 180 and total_spent >= 300"},
+        "category_7": {"rule": '"Category 7" in categories'},
+        "no_phone": {"rule": "is_empty(phone) and orders_count >= 1"},
+        "gold_tier": {"rule": 'attributes.loyalty_tier == "gold"'},
+        "at_risk_champions": {"rule": 'rfm_group in ["At risk", "Cannot lose them"]'},
+        "recent_signups": {"rule": "signup_date >= days_ago(30)"},
+    },
+    "outputs": {"transitions": ["inactive_6_months", "at_risk_champions"]},
+})
 
 
 def timed(label: str, work: Callable[[], T]) -> T:
@@ -62,6 +88,27 @@ def timed(label: str, work: Callable[[], T]) -> T:
 def _metrics(store: Store, persons: tuple[str, ...] | None = None) -> object:
     return store.compute_metrics(PIPELINE, today=TODAY, rates=RATES, reporting_currency="EUR", persons=persons,
                                  exclude_test_orders=True, attributes=ATTRIBUTES, shops=SHOPS)
+
+
+def _segments_and_plan(store: Store, persons: tuple[str, ...] | None = None, *, record: bool = False) -> None:
+    counts = timed(f"  segments ({len(DEFINITIONS.segments)} rules, memberships + history)",
+                   lambda: store.refresh_memberships(PIPELINE, list(DEFINITIONS.segments), today=TODAY,
+                                                     persons=persons))
+    print("  sizes: " + ", ".join(f"{c.segment} {c.size:,}" for c in counts), flush=True)
+    builder = ContactBuilder(DEFINITIONS, SINK, TODAY)
+    if record:  # keep every change to record it as pushed: the first sync's confirmation
+        changes = timed("  plan (desired states diffed with pushed, kept)",
+                        lambda: list(store.iter_changes(PIPELINE, builder, only=persons)))
+        summary = summarize(SINK, changes)
+        timed("  record the plan as pushed (the ESP confirmed it)", lambda: store.record_pushed(
+            SINK, ((c.person_id, c.desired, None) for c in changes)))
+        del changes
+    else:
+        summary = timed("  plan (desired states diffed with pushed, streamed)",
+                        lambda: summarize(SINK, store.iter_changes(PIPELINE, builder, only=persons)))
+    print(f"  plan: {summary.contacts:,} contacts ({summary.creates:,} new, {summary.updates:,} updated), "
+          f"{sum(summary.tags_added.values()):,} tags added, {sum(summary.tags_removed.values()):,} removed, "
+          f"{sum(summary.fields_changed.values()):,} field values", flush=True)
 
 
 def _change_one_percent(store: Store, residue: int) -> tuple[list[str], int]:
@@ -79,7 +126,7 @@ def _change_one_percent(store: Store, residue: int) -> tuple[list[str], int]:
             "INSERT INTO line_items SELECT o.id, k.k, o.customer_id, NULL, '7', NULL, NULL, 'Product 7', 'Type 7', "
             "'Category 7', 'Acme', 1, 250000, NULL, 0 FROM orders o CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1) k "
             "WHERE o.id > :top"), {"top": top})
-        conn.execute(text("UPDATE customers SET email = 'changed' || id || '@mail.test', "
+        conn.execute(text("UPDATE customers SET email = 'changed' || id || '@mail.example.net', "
                           "updated_at = '2024-12-31 00:00:00.000000' WHERE id % 1000 = :r"), {"r": residue})
         refs = list(conn.execute(text("SELECT source_id FROM customers WHERE id % 100 = :r"), {"r": residue}).scalars())
     return refs, len(ids)
@@ -95,10 +142,16 @@ def _bench(url: str, *, skip_full: bool) -> None:
             _full_runs(store)
         for step, residue in (("3.", 42), ("3b.", 43)):  # the second round: the daemon's steady state
             _incremental(store, step, residue)
-        person = store.find_person_id(PIPELINE, "p44@mail.test") or ""
+        person = store.find_person_id(PIPELINE, "p44@mail.example.net") or ""
         store.get_profile(PIPELINE, person)  # warm the page cache, as a running daemon has it
         profile = timed("4. one profile (get_profile)", lambda: store.get_profile(PIPELINE, person))
         assert profile is not None  # noqa: S101
+        builder = ContactBuilder(DEFINITIONS, SINK, TODAY)
+        report = timed("4b. explain one person (segments, consent, next change)",
+                       lambda: store.explain_contact(PIPELINE, builder, "p44@mail.example.net"))
+        assert report is not None  # noqa: S101
+        print(f"  in {sum(r.member for r in report.reasons)} of {len(report.reasons)} segments; next change: "
+              f"{'none' if report.planned.change is None else 'yes'}", flush=True)
         print(f"  {profile.person_id}: {profile.orders_count} orders, {profile.total_spent} EUR, "
               f"RFM {profile.rfm_recency}{profile.rfm_frequency}{profile.rfm_monetary} {profile.rfm_group}, "
               f"{profile.lifecycle}, {len(profile.products)} products", flush=True)
@@ -110,16 +163,21 @@ def _full_runs(store: Store) -> None:
                       "person_guests", "person_customers", "persons"):
             conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - a constant table name
 
-    def full() -> None:
+    with store.engine.begin() as conn:
+        for table in ("segment_members", "segment_history", "pushed_state"):
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - a constant table name
+
+    def full(record: bool = False) -> None:
         timed("  identity", lambda: store.resolve_identities(PIPELINE, SHOPS, exclude_staff=True,
                                                               exclude_test_orders=True))
         timed("  metrics (full)", lambda: _metrics(store))
+        _segments_and_plan(store, record=record)
 
-    timed("1. full, first run (identity + metrics)", full)
+    timed("1. full, first run (identity + metrics + segments + plan)", lambda: full(record=True))
     print(f"  persons {store.count('persons'):,}   metrics rows {store.count('profile_metrics'):,}   "
           f"money rows {store.count('profile_money'):,}   set values {store.count('profile_values'):,}   "
           f"attributes {store.count('profile_attributes'):,}", flush=True)
-    timed("2. full again, nothing changed (identity + metrics)", full)
+    timed("2. full again, nothing changed (identity + metrics + segments + plan)", full)
 
 
 def _incremental(store: Store, step: str, residue: int) -> None:
@@ -129,9 +187,11 @@ def _incremental(store: Store, step: str, residue: int) -> None:
         report = timed("  identity (changed customers)", lambda: store.resolve_identities(
             PIPELINE, SHOPS, exclude_staff=True, exclude_test_orders=True, changed_customer_ids=refs))
         assert report.touched is not None  # noqa: S101 - narrows the type
-        timed(f"  metrics ({len(report.touched):,} persons, RFM over all)", lambda: _metrics(store, report.touched))
+        touched = tuple(report.touched)
+        timed(f"  metrics ({len(touched):,} persons, RFM over all)", lambda: _metrics(store, touched))
+        _segments_and_plan(store, touched)
 
-    timed(f"{step} incremental, {changed:,} customers changed (identity + metrics)", incremental)
+    timed(f"{step} incremental, {changed:,} customers changed (identity + metrics + segments + plan)", incremental)
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ def _ts(seconds: str) -> str:
 
 def _customers(n: int) -> str:
     shop = "CASE WHEN i % 10 < 7 THEN 'alpha' ELSE 'beta' END"
-    email = "'p' || CASE WHEN i % 10 >= 7 AND (i / 10) % 3 = 0 THEN i - 3 ELSE i END || '@mail.test'"
+    email = "'p' || CASE WHEN i % 10 >= 7 AND (i / 10) % 3 = 0 THEN i - 3 ELSE i END || '@mail.example.net'"
     created = f"i * {_SPAN // max(n, 1)}"
     birthday = ("'{\"facts.birthday\":{\"$date\":\"' || (1950 + i % 50) || '-' || printf('%02d', 1 + i % 12) "
                 "|| '-' || printf('%02d', 1 + i % 28) || '\"},\"loyalty_tier\":\"gold\"}'")
@@ -77,8 +77,8 @@ def _orders(n: int) -> str:
     currency = f"CASE WHEN {cust} % 20 < 12 THEN 'USD' WHEN {cust} % 20 < 17 THEN 'EUR' ELSE 'GBP' END"
     codes = ("CASE WHEN (i * 31) % 100 < 15 THEN CASE i % 3 WHEN 0 THEN '[\"WELCOME10\"]' WHEN 1 THEN '[\"SUMMER20\"]' "
              "ELSE '[\"VIP15\",\"FREESHIP\"]' END ELSE '[]' END")
-    email = (f"CASE WHEN NOT ({guest}) THEN NULL WHEN i % 40 = 0 THEN 'p' || {cust} || '@mail.test' "
-             f"ELSE 'guest' || ({h} % {max(n // 5, 1)}) || '@mail.test' END")
+    email = (f"CASE WHEN NOT ({guest}) THEN NULL WHEN i % 40 = 0 THEN 'p' || {cust} || '@mail.example.net' "
+             f"ELSE 'guest' || ({h} % {max(n // 5, 1)}) || '@mail.example.net' END")
     return f"""
     INSERT INTO orders SELECT i, 'shopify:' || {shop} || ':o' || i, 'shopify', {shop},
       CASE WHEN {guest} THEN NULL ELSE 'shopify:' || {shop} || ':' || {cust} END,
@@ -111,7 +111,7 @@ def _carts(n: int) -> str:
     return f"""
     INSERT INTO carts SELECT i, 'shopify:alpha:c' || i, 'shopify', 'alpha',
       CASE WHEN i % 7 = 0 THEN NULL ELSE 'shopify:alpha:' || {cust} END,
-      CASE WHEN i % 7 = 0 THEN NULL ELSE {cust} END, 'p' || {cust} || '@mail.test', 'EUR',
+      CASE WHEN i % 7 = 0 THEN NULL ELSE {cust} END, 'p' || {cust} || '@mail.example.net', 'EUR',
       (1000 + i % 5000) * 100, {items}, {_ts(updated)}, {_ts(updated)},
       CASE WHEN i % 10 < 3 THEN {_ts(updated + " + 7200")} END,
       'https://alpha.example/cart/' || i, {_ts(updated)}

@@ -35,14 +35,19 @@ def _field_changes(desired: Mapping[str, FieldValue], pushed: Mapping[str, Field
     return changed
 
 
-def diff(person_id: str, desired: ContactState, pushed: ContactState | None) -> ContactChange | None:
+def diff(person_id: str, desired: ContactState, pushed: ContactState | None,
+         pushed_digest: str | None = None) -> ContactChange | None:
     """The change that makes the ESP hold ``desired``, given ``pushed`` (None: never pushed).
 
     An email change (``desired.email`` differs from ``pushed.email``) sets ``previous_email`` so the
-    sink updates that contact rather than creating a second one.
+    sink updates that contact rather than creating a second one. ``pushed_digest``: the stored digest
+    of ``pushed``, when the caller has it (saves recomputing it).
+
+    The change is built without re-running its validators: its invariants (disjoint adds and removes,
+    ``desired.email == email``) hold by construction here, and plans run to a million people.
     """
     if pushed is None:
-        return ContactChange(
+        return ContactChange.model_construct(
             person_id=person_id,
             email=desired.email,
             create=True,
@@ -52,9 +57,9 @@ def diff(person_id: str, desired: ContactState, pushed: ContactState | None) -> 
             consent=desired.consent if desired.consent is not ConsentState.NOT_SUBSCRIBED else None,
             desired=desired,
         )
-    if desired.digest() == pushed.digest():
+    if desired.digest() == (pushed_digest or pushed.digest()):
         return None
-    change = ContactChange(
+    change = ContactChange.model_construct(
         person_id=person_id,
         email=desired.email,
         previous_email=pushed.email if pushed.email != desired.email else None,

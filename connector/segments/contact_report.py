@@ -44,7 +44,7 @@ def explain_contact(conn: Connection, pipeline: str, builder: ContactBuilder, em
     person_id = find_person_id(conn, pipeline, email.strip().lower())
     if person_id is None:
         return None
-    planned = next(iter(iter_planned(conn, pipeline, builder, only=[person_id])), None)
+    planned = next(iter(iter_planned(conn, pipeline, builder, only=[person_id], full_sets=True)), None)
     if planned is None:
         return None
     segments = [(segment.name, segment.rule) for segment in builder.definitions.segments]

@@ -32,7 +32,7 @@ from connector.segments.definitions import SegmentDefinitions
 from connector.segments.lifecycle import STAGES
 from connector.segments.outputs import stage_title
 from connector.segments.why import profile_row
-from connector.store.profiles import Profile
+from connector.store.profiles import SET_NAMES, Profile
 
 __all__ = ["ContactBuilder"]
 
@@ -49,6 +49,10 @@ class ContactBuilder:
         self.segments = {segment.name: segment for segment in definitions.segments}
         self.lists = self.outputs.list_names(name for s in definitions.segments for name in s.lists)
         self.product_tags = self.outputs.product_tags and definitions.library.categories
+        # The set-valued facts a contact needs (a plan reads only these).
+        self.sets = frozenset(
+            {"categories"} if self.product_tags else set()) | ({"shops"} if self.outputs.source_tags else set()) | {
+            spec.source for spec in self.outputs.fields.values() if spec.source in SET_NAMES}
 
     def schema(self, categories: set[str] | frozenset[str] = frozenset(), shops: tuple[str, ...] = ()) -> SchemaSpec:
         """The lists, tags and fields to provision: every tag a person could get, for these categories and shops."""
@@ -106,7 +110,8 @@ class ContactBuilder:
         if o.status_tags and profile.lifecycle:
             tags.add(o.tag(o.status_tag_category, stage_title(profile.lifecycle)))
         if self.product_tags:
-            tags.update(o.tag(o.product_tag_category, category) for category in profile.categories)
+            tags.update(o.tag(o.product_tag_category, category) for category in profile.categories
+                        if category.strip())
         if o.source_tags:
             tags.update(o.tag(o.source_tag_category, shop) for shop in profile.shops)
 
@@ -121,8 +126,11 @@ class ContactBuilder:
             fields[LAST_NAME] = profile.last_name or None
         if o.phone:
             fields[PHONE] = profile.phone or None
-        state = ContactState(email=profile.email, fields=fields, tags=frozenset(tags), lists=lists,
-                             consent=decision.state)
+        # Built without re-validation: the email was validated and normalized when the shop's record
+        # entered the store, and every other value is typed above (validating a million contacts'
+        # emails again would cost minutes).
+        state = ContactState.model_construct(email=profile.email, fields=fields, tags=frozenset(tags),
+                                             lists=lists, consent=decision.state)
         return state, decision
 
 

@@ -14,6 +14,7 @@ source data changed, because lifecycle stages, inactivity, birthdays and RFM mov
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from datetime import date, datetime
@@ -23,12 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from connector.consent import DEFAULT_MAX_SHARE, ConsentDecision, check_consent_share
+from connector.models import ConsentState
 from connector.plan import diff
 from connector.protocols import ContactChange, ContactState, EspContact, Plan
 from connector.segments.desired import ContactBuilder
 from connector.segments.staging import Staging
 from connector.store.esp import get_esp_contacts
-from connector.store.profiles import Profile, iter_profiles
+from connector.store.profiles import SET_NAMES, Profile, iter_profiles
 from connector.store.schema import pushed_state, segment_members
 
 __all__ = ["PlanSummary", "PlannedContact", "build_plan", "iter_changes", "iter_planned", "list_sizes", "summarize"]
@@ -99,13 +101,18 @@ class PlannedContact(NamedTuple):
 
 
 def iter_planned(
-    conn: Connection, pipeline: str, builder: ContactBuilder, *, only: Collection[str] | None = None
+    conn: Connection, pipeline: str, builder: ContactBuilder, *, only: Collection[str] | None = None,
+    full_sets: bool = False,
 ) -> Iterator[PlannedContact]:
-    """Every person's desired state and change (``None``: unchanged), batch by batch."""
-    for batch in iter_profiles(conn, pipeline, only=only):
+    """Every person's desired state and change (``None``: unchanged), batch by batch.
+
+    ``full_sets``: read every set-valued fact into the profiles (for explain), not only what the
+    contact needs.
+    """
+    for batch in iter_profiles(conn, pipeline, only=only, sets=builder.sets if not full_sets else SET_NAMES):
         keys = [key for key, _ in batch]
         members = _memberships(conn, pipeline, keys)
-        pushed = _pushed(conn, builder.sink, [profile.person_id for _, profile in batch])
+        pushed, digests = _pushed(conn, builder.sink, [profile.person_id for _, profile in batch])
         emails = {profile.email for _, profile in batch} | {state.email for state in pushed.values()}
         esp = get_esp_contacts(conn, builder.sink, emails)
         for key, profile in batch:
@@ -114,7 +121,7 @@ def iter_planned(
             segments = members.get(key, {})
             desired, decision = builder.build(profile, segments, contact, old)
             yield PlannedContact(profile, segments, contact, old, desired, decision,
-                                 diff(profile.person_id, desired, old))
+                                 diff(profile.person_id, desired, old, digests.get(profile.person_id)))
 
 
 def build_plan(
@@ -168,7 +175,22 @@ def _memberships(conn: Connection, pipeline: str, keys: list[int]) -> dict[int, 
     return found
 
 
-def _pushed(conn: Connection, sink: str, person_ids: list[str]) -> dict[str, ContactState]:
+def _pushed(conn: Connection, sink: str, person_ids: list[str]) -> tuple[dict[str, ContactState], dict[str, str]]:
+    """The batch's pushed states and their stored digests.
+
+    A stored state is our own canonical JSON, validated when it was built: it is read back without
+    re-validating (fields stay in their serialised form, which is what :func:`connector.plan.diff`
+    compares), which is what keeps an unchanged million people cheap.
+    """
     p = pushed_state.c
-    rows: Any = conn.execute(select(p.person_id, p.state).where(p.sink == sink, p.person_id.in_(person_ids)))
-    return {person_id: ContactState.model_validate_json(state) for person_id, state in rows}
+    rows: Any = conn.execute(select(p.person_id, p.state_hash, p.state)
+                             .where(p.sink == sink, p.person_id.in_(person_ids)))
+    states: dict[str, ContactState] = {}
+    digests: dict[str, str] = {}
+    for person_id, digest, text in rows:
+        data = json.loads(text)
+        states[person_id] = ContactState.model_construct(
+            email=data["email"], fields=data["fields"], tags=frozenset(data["tags"]), lists=frozenset(data["lists"]),
+            consent=ConsentState(data["consent"]))
+        digests[person_id] = digest
+    return states, digests
