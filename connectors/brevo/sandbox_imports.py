@@ -93,7 +93,10 @@ class ImportQueue:
     def _run(self, process: Process) -> None:
         account, options = self.account, process.options
         update = options.get("updateExistingContacts", True)
-        for row in process.rows:
+        for index, row in enumerate(process.rows):
+            # Each row is done at its own moment of the run, as Brevo works through a file.
+            at = min(process.done, process.starts + timedelta(
+                seconds=self.seconds_base + self.seconds_per_contact * (index + 1)))
             raw_email = row.get("email")
             try:
                 email = account.check_email(raw_email)
@@ -110,12 +113,11 @@ class ImportQueue:
             contact = account.find(email, "email_id")
             try:
                 if contact is None:
-                    account.create(email, process.done, change)
+                    account.create(email, at, change)
                 elif update:
-                    account.update(contact, change, process.done, via=f"import {process.id}")
+                    account.update(contact, change, at, via=f"import {process.id}")
                 else:
-                    account.update(contact, Change(add_lists=change.add_lists), process.done,
-                                   via=f"import {process.id}")
+                    account.update(contact, Change(add_lists=change.add_lists), at, via=f"import {process.id}")
             except AccountError as exc:
                 process.rejected.append((email, exc.message))
         process.applied = True

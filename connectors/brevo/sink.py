@@ -11,9 +11,11 @@
    ``POST /contacts`` with ``updateEnabled``, confirmed by its 201/204;
 5. imports: every body (under ``import_max_bytes``) is submitted, then the sink waits for the
    processes, newest first, with exponential backoff on ``GET /processes/{id}`` (the 100-an-hour
-   budget), and reads the contacts back (``GET /contacts?modifiedSince``, 1,000 a page, then one by
-   one for any not seen). Brevo reports rejected rows only as CSV files behind URLs, so the read-back
-   is what confirms: a person is CONFIRMED only when Brevo holds every value and list that was sent.
+   budget), and reads the contacts back (``GET /contacts?modifiedSince`` from the newest
+   ``modifiedAt`` read in step 1, on Brevo's clock, or from the first import less
+   ``verify_margin_seconds`` on an empty account; 1,000 a page; then one by one for any not seen).
+   Brevo reports rejected rows only as CSV files behind URLs, so the read-back is what confirms:
+   a person is CONFIRMED only when Brevo holds every value and list that was sent.
 
 A confirmed person whose phone was left out (Brevo would refuse the number) gets the reason on its
 result; a person whose plan cannot be fully applied (a list add refused for a blocklisted contact,
@@ -222,8 +224,8 @@ class BrevoSink:
         """The imported contacts as Brevo holds them: one modifiedSince pass, then one by one."""
         wanted = {r.change.email for b in batches for r in b.rows}
         seen: dict[str, Contact] = {}
-        floor = self.view.since()
-        async for page in self.client.iter_contacts(min(since, floor) if floor else since):
+        # Brevo's own clock, when the view has read anything: every import ran after that read.
+        async for page in self.client.iter_contacts(self.view.since() or since):
             self.view.note(page)
             seen.update((c.email, c) for c in page if c.email in wanted)
 
