@@ -7,6 +7,7 @@ examples in ``shared/fixtures/brevo/*.docs-example.json`` (same shapes), and the
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from connector.clock import ManualClock
 from connector.sandbox.faults import FaultPlan
 from connector.sandbox.serve import ServedSandbox
 from connector.sandbox.state import load_state
-from connectors.brevo import PLATFORM
 from connectors.brevo.sandbox import SANDBOX_KEY, account_of, create_sandbox
 from tests.openapi_contract import SPECS, OpenApiContract
 
@@ -212,9 +212,10 @@ async def test_state_survives_a_restart(tmp_path: Path, clock: ManualClock) -> N
     assert late.status_code == 200
 
 
-def test_served_on_loopback_through_the_cli_factory(tmp_path: Path) -> None:
-    factory = PLATFORM.load_sandbox()
-    sandbox = factory(state_file=tmp_path / "s.json", served=True)
+def test_served_on_loopback_with_what_the_cli_passes(tmp_path: Path) -> None:
+    offered = {"customers": 10, "state_file": tmp_path / "s.json", "served": True}  # `connector sandbox serve`
+    accepted = inspect.signature(create_sandbox).parameters
+    sandbox = create_sandbox(**{k: v for k, v in offered.items() if k in accepted})
     with ServedSandbox(sandbox) as base_url:
         assert base_url.startswith("http://127.0.0.1:")
         answer = httpx.get(f"{base_url}/v3/contacts/lists", headers=KEY)
