@@ -157,7 +157,11 @@ async def test_blocklist_stays_unless_cleared_and_every_clear_is_recorded(sandbo
     async with sandbox.client(headers=KEY) as client:
         await seed(client)
         await client.put("/v3/contacts/peggy@example.com", json={"emailBlacklisted": True})
+        before = (await client.get("/v3/contacts/peggy@example.com")).json()["modifiedAt"]
+        sandbox.clock.advance(1.5)
         await client.put("/v3/contacts/peggy@example.com", json={"attributes": {"FIRSTNAME": "Peg"}})
+        after = (await client.get("/v3/contacts/peggy@example.com")).json()["modifiedAt"]
+        assert (before, after) == ("2026-01-15T09:00:00.000Z", "2026-01-15T09:00:01.500Z")  # a value changed
         await client.post("/v3/contacts", json={"email": "peggy@example.com", "updateEnabled": True})
         assert (await client.get("/v3/contacts/peggy@example.com")).json()["emailBlacklisted"] is True
         assert account_of(sandbox).blocklist_clears == []

@@ -118,7 +118,9 @@ class Contact:
 
     def dump(self) -> dict[str, Any]:
         return {"id": self.id, "email": self.email, "created_at": self.created_at.isoformat(),
-                "modified_at": self.modified_at.isoformat(), "attributes": self.attributes, "ext_id": self.ext_id,
+                "modified_at": self.modified_at.isoformat(),
+                "attributes": {k: list(v) if isinstance(v, list) else v for k, v in self.attributes.items()},
+                "ext_id": self.ext_id,
                 "email_blacklisted": self.email_blacklisted, "sms_blacklisted": self.sms_blacklisted,
                 "list_ids": sorted(self.list_ids), "list_unsubscribed": sorted(self.list_unsubscribed)}
 
