@@ -16,7 +16,7 @@ that). Every write goes through a method here, so the rules live in one place:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -373,7 +373,3 @@ def restore_account(saved: Mapping[str, Any] | None, clock: Clock) -> AcAccount:
     account.reindex()
     return account
 
-
-def iter_page(items: list[Any], offset: int, limit: int) -> Iterator[Any]:
-    """``items[offset:offset+limit]`` (ActiveCampaign's limit/offset paging)."""
-    yield from items[offset: offset + limit]
