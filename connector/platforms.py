@@ -50,6 +50,20 @@ class PlatformInfo:
     # "module:attribute" of the platform's sandbox factory, imported only when a sandbox is wanted
     # (sandboxes pull in server-side dependencies the connector itself does not need).
     sandbox: str | None = None
+    # "module:attribute" of the class that implements the Source or Sink Protocol for an account,
+    # called as ``factory(name=..., settings=..., clock=..., transport=...)``.
+    connector: str | None = None
+
+    def load_connector(self) -> Any:
+        """Import and return the Source or Sink class named by ``connector``.
+
+        Raises:
+            LookupError: this version has no implementation of the platform yet.
+        """
+        if not self.connector:
+            raise LookupError(f"the {self.title} connector is not implemented in this version")
+        module, _, attribute = self.connector.partition(":")
+        return getattr(import_module(module), attribute)
 
     def load_sandbox(self) -> Any:
         """Import and return the sandbox factory named by ``sandbox``.

@@ -33,7 +33,8 @@ from connector.store.esp import get_esp_contacts
 from connector.store.profiles import SET_NAMES, Profile, iter_profiles
 from connector.store.schema import pushed_state, segment_members
 
-__all__ = ["PlanSummary", "PlannedContact", "build_plan", "iter_changes", "iter_planned", "list_sizes", "summarize"]
+__all__ = ["PlanSummary", "PlannedContact", "build_plan", "iter_changes", "iter_planned", "list_sizes", "plan_basis",
+           "summarize"]
 
 
 class PlanSummary(BaseModel):
@@ -141,7 +142,7 @@ def build_plan(
     """
     changes = tuple(iter_changes(conn, pipeline, builder, only=only))
     consent = check_consent_share(changes, list_sizes(conn, builder.sink), max_share=max_share, force=force)
-    plan = Plan(sink=builder.sink, created_at=now, basis=_basis(conn, builder.sink), changes=changes)
+    plan = Plan(sink=builder.sink, created_at=now, basis=plan_basis(conn, builder.sink), changes=changes)
     return plan, summarize(builder.sink, changes), consent
 
 
@@ -154,7 +155,7 @@ def list_sizes(conn: Connection, sink: str) -> dict[str, int]:
     return {str(name): int(count) for name, count in rows}
 
 
-def _basis(conn: Connection, sink: str) -> str:
+def plan_basis(conn: Connection, sink: str) -> str:
     """Identifies the pushed state a plan was computed against: a plan saved for later is refused once
     anything was pushed to the sink since (the count and the latest push time both move)."""
     from sqlalchemy import func

@@ -12,4 +12,5 @@ PLATFORM = PlatformInfo(
     settings=ActiveCampaignSettings,
     title="ActiveCampaign",
     sandbox="connectors.activecampaign.sandbox:create_sandbox",
+    connector="connectors.activecampaign.sink:ActiveCampaignSink",
 )

@@ -29,4 +29,5 @@ PLATFORM = PlatformInfo(
     settings=ShopifySettings,
     title="Shopify",
     sandbox="connectors.shopify.sandbox:create_sandbox",
+    connector="connectors.shopify.source:ShopifySource",
 )

@@ -11,4 +11,5 @@ PLATFORM = PlatformInfo(
     settings=WooCommerceSettings,
     title="WooCommerce",
     sandbox="connectors.woocommerce.sandbox:create_sandbox",
+    connector="connectors.woocommerce.source:WooCommerceSource",
 )
