@@ -9,12 +9,14 @@ Exit codes:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import BaseModel, SecretStr
@@ -23,10 +25,15 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from connector import __version__
+from connector.clock import SystemClock
 from connector.config import Settings, load_settings, resolve_config_path
 from connector.errors import ConfigError, ConnectorError
 from connector.logs import configure_logging
+from connector.pipeline import RunOptions, RunReport
+from connector.protocols import Plan, Stream
 from connector.redact import MASK, Redactor
+from connector.store import Store
+from connector.store.records import RunKind
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_NOT_AVAILABLE", "EXIT_OK", "app", "main"]
 
@@ -121,26 +128,175 @@ def _not_available(ctx: typer.Context, command: str, issue: str) -> NoReturn:
     )
 
 
-# --------------------------------------------------------------------------- commands filled later
+# --------------------------------------------------------------------------- pipeline commands
 
-PIPELINE_ISSUE = "the pipeline release (issue #8)"
+
+def _print_json(payload: object) -> None:
+    typer.echo(json.dumps(payload, default=str, ensure_ascii=False))
+
+
+def _open_store(state: CliState, settings: Settings) -> Store:
+    try:
+        return Store.open(settings.store_url(), clock=SystemClock())
+    except ConnectorError as exc:
+        _fail(state, EXIT_FAILED, f"cannot open the state store: {exc}", kind="store",
+              hint="check [store] in the config; `connector config show` prints where it is")
+
+
+def _run_pipelines(ctx: typer.Context, pipeline: str | None, options: RunOptions, *,
+                   progress: bool = False, plan_out: Path | None = None) -> list[RunReport]:
+    from connector.runner import open_pipeline, pipeline_names
+
+    state = _state(ctx)
+    settings = _load(state)
+    try:
+        names = pipeline_names(settings, pipeline)
+    except ConfigError as exc:
+        _fail(state, EXIT_CONFIG, str(exc), kind="config")
+    reports: list[RunReport] = []
+    with _open_store(state, settings) as store:
+        for name in names:
+            try:
+                opened = open_pipeline(settings, name, store, SystemClock())
+            except ConfigError as exc:
+                _fail(state, EXIT_CONFIG, str(exc), kind="config")
+            try:
+                reports.append(asyncio.run(_run_one(opened, options, progress and not state.json)))
+            except KeyboardInterrupt:
+                _fail(state, EXIT_FAILED, f"pipeline {name}: stopped; what was committed is kept and the next run "
+                      "resumes from there", kind="interrupted")
+            except ConnectorError as exc:
+                if state.verbose:
+                    raise
+                _fail(state, EXIT_FAILED, f"pipeline {name}: {exc}", kind="run",
+                      hint="`connector status` shows the run; add --verbose for the trace")
+    if plan_out is not None:
+        plans = {sink: report.plan.model_dump(mode="json") for r in reports
+                 for sink, report in r.sinks.items() if report.plan is not None}
+        plan_out.write_text(json.dumps({"pipelines": [r.pipeline for r in reports], "plans": plans}, indent=1),
+                            encoding="utf-8")
+    return reports
+
+
+async def _run_one(opened: Any, options: RunOptions, progress: bool) -> RunReport:
+    try:
+        if not progress:
+            return await opened.run.run(options)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} records"),
+                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=False) as bar:
+            tasks: dict[str, Any] = {}
+
+            def hook(shop: str, stream: str, count: int) -> None:
+                key = f"{shop} {stream}"
+                if key not in tasks:
+                    tasks[key] = bar.add_task(key, total=None, rate="")
+                task = bar.tasks[tasks[key]]
+                rate = count / task.elapsed if task.elapsed else 0
+                bar.update(tasks[key], completed=count, rate=f"{rate:,.0f}/s")
+
+            return await opened.run.run(options, hook)
+    finally:
+        await opened.aclose()
+
+
+def _render_runs(state: CliState, reports: list[RunReport], *, samples: bool = False) -> None:
+    if state.json:
+        _print_json([r.model_dump(mode="json") for r in reports])
+        return
+    console = Console(highlight=False)
+    for report in reports:
+        seconds = (report.finished_at - report.started_at).total_seconds() if report.finished_at else 0
+        console.print(f"[bold]{report.pipeline}[/]: {report.kind} {'(dry run) ' if report.dry_run else ''}"
+                      f"{report.outcome} in {seconds:.1f} s")
+        pulled = Table("stream", "records", "quarantined", title="pulled")
+        for key, count in report.streams.items():
+            pulled.add_row(key, f"{count.records:,}", f"{count.quarantined:,}")
+        if report.streams:
+            console.print(pulled)
+        for sink, sr in report.sinks.items():
+            _render_plan(console, sink, sr, samples=samples)
+        if report.requests:
+            console.print("API requests: " + ", ".join(f"{k} {v:,}" for k, v in report.requests.items()))
+        if report.error:
+            console.print(f"[red]{report.error}[/]")
+
+
+def _render_plan(console: Console, sink: str, sr: Any, *, samples: bool) -> None:
+    summary = sr.summary
+    if sr.refused:
+        console.print(f"[bold red]{sink}: plan refused[/] — {sr.refused}")
+        return
+    console.print(f"[bold]{sink}[/]: {summary.creates:,} contacts to create, {summary.updates:,} to update, "
+                  f"{summary.email_changes:,} email changes; confirmed {sr.confirmed:,}, failed {sr.failed:,}")
+    table = Table("change", "name", "contacts", title=f"plan for {sink}")
+    for label, counts in (("tag +", summary.tags_added), ("tag −", summary.tags_removed),
+                          ("list subscribe", summary.lists_subscribed),
+                          ("list unsubscribe", summary.lists_unsubscribed),
+                          ("field", summary.fields_changed), ("consent →", summary.consent_changes)):
+        for name, count in counts.items():
+            table.add_row(label, name, f"{count:,}")
+    if table.row_count:
+        console.print(table)
+    if samples and sr.plan is not None:
+        for change in sr.plan.changes[:5]:
+            parts = [f"+{t}" for t in sorted(change.tags_add)] + [f"-{t}" for t in sorted(change.tags_remove)]
+            parts += [f"list+{n}" for n in sorted(change.lists_subscribe)]
+            parts += [f"list-{n}" for n in sorted(change.lists_unsubscribe)]
+            parts += [f"{k}={v}" for k, v in change.fields.items() if k not in ("first_name", "last_name")][:4]
+            what = "create" if change.create else ("email change" if change.previous_email else "update")
+            console.print(f"  e.g. {change.email} ({what}): {', '.join(parts[:8]) or 'no field change'}")
+    for email, reason in sr.failures:
+        console.print(f"  [red]failed[/] {email}: {reason}")
+
+
+def _run_exit(reports: list[RunReport]) -> None:
+    if any(r.outcome not in ("succeeded",) for r in reports) or any(
+            s.failed for r in reports for s in r.sinks.values()):
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
 def check(ctx: typer.Context) -> None:
     """Check the config and that every shop and ESP account answers with its credentials."""
-    _not_available(ctx, "check", PIPELINE_ISSUE)
+    from connector.checks import run_checks
+
+    state = _state(ctx)
+    settings = _load(state)
+    results = asyncio.run(run_checks(settings))
+    if state.json:
+        _print_json([r.model_dump() for r in results])
+    else:
+        table = Table("check", "result", "detail / fix")
+        for r in results:
+            table.add_row(r.name, "[green]ok[/]" if r.ok else "[red]failed[/]", r.detail if r.ok else r.fix)
+        Console(highlight=False).print(table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
 def backfill(
     ctx: typer.Context,
     pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only records changed since this date (YYYY-MM-DD).")] = None,
+    since: Annotated[str | None, typer.Option(help="Orders and carts since this date (YYYY-MM-DD); customers "
+                                                   "are always read in full.")] = None,
     streams: Annotated[str, typer.Option(help="Comma-separated: customers,orders,carts.")] = "customers,orders,carts",
+    restart: Annotated[bool, typer.Option("--restart", help="Ignore saved positions: read everything again.")] = False,
 ) -> None:
-    """Pull the full history from the shops, with progress; resumable after Ctrl-C."""
-    _not_available(ctx, "backfill", PIPELINE_ISSUE)
+    """Pull the full history from the shops, with progress, then sync everyone; resumable after Ctrl-C."""
+    state = _state(ctx)
+    try:
+        chosen = tuple(Stream(s.strip()) for s in streams.split(",") if s.strip())
+        start = datetime.combine(date.fromisoformat(since), time(), tzinfo=UTC) if since else None
+    except ValueError as exc:
+        _fail(state, EXIT_CONFIG, f"bad option: {exc}", kind="usage",
+              hint="--streams takes customers,orders,carts; --since a date like 2024-01-31")
+    options = RunOptions(kind=RunKind.BACKFILL, full=True, streams=chosen, since=start, restart=restart)
+    reports = _run_pipelines(ctx, pipeline, options, progress=True)
+    _render_runs(state, reports)
+    _run_exit(reports)
 
 
 @app.command()
@@ -151,9 +307,25 @@ def sync(
     plan_out: Annotated[Path | None, typer.Option("--plan-out", help="Save the plan to this file.")] = None,
     apply: Annotated[Path | None, typer.Option("--apply", help="Apply exactly this saved plan.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Override the consent-change guard.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Recompute everyone (the daily full refresh).")] = False,
 ) -> None:
     """Run one incremental sync: pull changes, plan, and push only what changed."""
-    _not_available(ctx, "sync", PIPELINE_ISSUE)
+    state = _state(ctx)
+    plans = None
+    if apply is not None:
+        try:
+            data = json.loads(apply.read_text(encoding="utf-8"))
+            plans = {sink: Plan.model_validate(plan) for sink, plan in data["plans"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            _fail(state, EXIT_CONFIG, f"cannot read the saved plan {apply}: {exc}", kind="usage",
+                  hint="save one with `connector sync --dry-run --plan-out FILE`")
+        if dry_run:
+            _fail(state, EXIT_CONFIG, "--apply and --dry-run together make no sense", kind="usage")
+    options = RunOptions(kind=RunKind.FULL_REFRESH if full else RunKind.SYNC, full=full, dry_run=dry_run,
+                         force=force, plans=plans, sinks=tuple(plans) if plans else None)
+    reports = _run_pipelines(ctx, pipeline, options, plan_out=plan_out)
+    _render_runs(state, reports, samples=dry_run)
+    _run_exit(reports)
 
 
 @app.command()
@@ -163,21 +335,168 @@ def daemon(ctx: typer.Context) -> None:
 
 
 @app.command()
-def status(ctx: typer.Context) -> None:
+def status(ctx: typer.Context,
+           pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None) -> None:
     """Show the last runs, cursors, quarantined records and failed pushes per pipeline."""
-    _not_available(ctx, "status", PIPELINE_ISSUE)
+    from connector.runner import pipeline_names, status_report
+
+    state = _state(ctx)
+    settings = _load(state)
+    try:
+        names = pipeline_names(settings, pipeline)
+    except ConfigError as exc:
+        _fail(state, EXIT_CONFIG, str(exc), kind="config")
+    with _open_store(state, settings) as store:
+        now = SystemClock().now()
+        reports = [status_report(store, settings, name, now) for name in names]
+    if state.json:
+        _print_json(reports)
+        return
+    console = Console(highlight=False)
+    for rep in reports:
+        health = "[red]stale[/]" if rep["stale"] else "[green]fresh[/]"
+        console.print(f"[bold]{rep['pipeline']}[/]: {health}, last success {rep['last_success'] or 'never'}, "
+                      f"next run due {rep['next_run_due'] or 'now'}")
+        runs = Table("run", "kind", "status", "started", "duration", "counts", "API requests")
+        for run in rep["runs"]:
+            took = (run["finished_at"] - run["started_at"]).total_seconds() if run["finished_at"] else None
+            counts = ", ".join(f"{k} {v:,}" for k, v in run["counts"].items() if v)[:80]
+            runs.add_row(str(run["id"]), run["kind"], run["status"], str(run["started_at"])[:19],
+                         f"{took:.1f} s" if took is not None else "-", counts,
+                         ", ".join(f"{k} {v:,}" for k, v in run["requests"].items()))
+        console.print(runs)
+        cur = Table("scope", "stream", "position", "saved at", title="cursors")
+        for c in rep["cursors"]:
+            cur.add_row(c["scope"], c["stream"], c["value"][:60], str(c["updated_at"])[:19])
+        console.print(cur)
+        console.print(f"quarantined records and failed pushes (open): {rep['quarantined_open']:,}")
+        for q in rep["quarantined"][:10]:
+            console.print(f"  {q['entity']} {q['record_id']} {q['field'] or ''}: {q['reason']}")
 
 
-@app.command()
-def segments(ctx: typer.Context) -> None:
+segments_app = typer.Typer(help="Segment sizes, and why a person is in or out.", invoke_without_command=True)
+app.add_typer(segments_app, name="segments")
+
+
+@segments_app.callback()
+def segments(ctx: typer.Context,
+             pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None) -> None:
     """Show each segment's size and its change since the last run."""
-    _not_available(ctx, "segments", PIPELINE_ISSUE)
+    if ctx.invoked_subcommand is not None:
+        return
+    from connector.runner import load_pipeline_definitions, pipeline_names, segment_report
+
+    state = _state(ctx)
+    settings = _load(state)
+    try:
+        names = pipeline_names(settings, pipeline)
+        lines = {}
+        with _open_store(state, settings) as store:
+            for name in names:
+                lines[name] = segment_report(store, name, load_pipeline_definitions(settings, name))
+    except ConfigError as exc:
+        _fail(state, EXIT_CONFIG, str(exc), kind="config")
+    if state.json:
+        _print_json({name: [line.model_dump() for line in rows] for name, rows in lines.items()})
+        return
+    for name, rows in lines.items():
+        table = Table("segment", "size", "entered", "left", "rule", title=f"segments of {name}")
+        for line in rows:
+            table.add_row(line.title, f"{line.size:,}", f"+{line.entered:,}", f"-{line.left:,}", line.rule)
+        Console(highlight=False).print(table)
+
+
+@segments_app.command("explain")
+def segments_explain(ctx: typer.Context, email: Annotated[str, typer.Argument(help="The person's email.")],
+                     pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None) -> None:
+    """A person's metrics, segments with the values that decided them, consent, and the next change per ESP."""
+    from connector.runner import load_pipeline_definitions, pipeline_names
+    from connector.segments.desired import ContactBuilder
+
+    state = _state(ctx)
+    settings = _load(state)
+    found: list[dict[str, Any]] = []
+    try:
+        names = pipeline_names(settings, pipeline or ctx.parent.params.get("pipeline") if ctx.parent else pipeline)
+        with _open_store(state, settings) as store:
+            for name in names:
+                definitions = load_pipeline_definitions(settings, name)
+                for esp in settings.pipelines[name].esps:
+                    builder = ContactBuilder(definitions, esp, SystemClock().now().date())
+                    report = store.explain_contact(name, builder, email)
+                    if report is not None:
+                        found.append({"pipeline": name, "esp": esp, "report": report})
+    except ConfigError as exc:
+        _fail(state, EXIT_CONFIG, str(exc), kind="config")
+    if not found:
+        _fail(state, EXIT_FAILED, f"no person with the email {email!r} in any pipeline", kind="not_found",
+              hint="emails are matched after normalisation (trimmed, lower case); run a sync first")
+    if state.json:
+        _print_json([_explanation(item) for item in found])
+        return
+    console = Console(highlight=False)
+    first = found[0]["report"].planned.profile
+    console.print(f"[bold]{first.email}[/] ({first.person_id}): {first.orders_count} orders, "
+                  f"{first.total_spent} spent, lifecycle {first.lifecycle}, RFM group {first.rfm_group}, "
+                  f"consent {first.consent_state.value} ({first.consent_source})")
+    reasons = Table("segment", "in?", "rule", "values seen")
+    for reason in found[0]["report"].reasons:
+        seen = "; ".join(f"{step.fragment} → {step.value!s} ({'yes' if step.result else 'no'})"
+                         for step in reason.steps)
+        reasons.add_row(reason.segment, "[green]yes[/]" if reason.member else "no", reason.rule, seen)
+    console.print(reasons)
+    for item in found:
+        planned = item["report"].planned
+        console.print(f"[bold]{item['esp']}[/]: consent {planned.decision.state.value} — {planned.decision.reason} "
+                      f"({planned.decision.system}, {planned.decision.field})")
+        change = planned.change
+        if change is None:
+            console.print("  next sync: nothing to change")
+        else:
+            console.print(f"  next sync: {'create' if change.create else 'update'}; tags +{sorted(change.tags_add)} "
+                          f"-{sorted(change.tags_remove)}; lists +{sorted(change.lists_subscribe)} "
+                          f"-{sorted(change.lists_unsubscribe)}; fields {sorted(change.fields)}")
+
+
+def _explanation(item: dict[str, Any]) -> dict[str, Any]:
+    report = item["report"]
+    planned = report.planned
+    return {
+        "pipeline": item["pipeline"], "esp": item["esp"],
+        "profile": planned.profile.model_dump(mode="json"),
+        "segments": [{"segment": r.segment, "member": r.member, "rule": r.rule,
+                      "steps": [{"condition": s.fragment, "value": str(s.value), "result": s.result} for s in r.steps]}
+                     for r in report.reasons],
+        "consent": planned.decision.model_dump(mode="json"),
+        "desired": planned.desired.model_dump(mode="json"),
+        "next_change": planned.change.model_dump(mode="json") if planned.change else None,
+        "history": [h.model_dump(mode="json") for h in report.history],
+    }
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
+def demo(
+    ctx: typer.Context,
+    customers: Annotated[int, typer.Option(help="Customers across the two demo shops.")] = 250,
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo writes its config and data.")] = Path(
+        "connector-demo"),
+) -> None:
     """Run the whole job on local sandboxes: no credentials, no config."""
-    _not_available(ctx, "demo", PIPELINE_ISSUE)
+    from connectors.demo import run_demo
+
+    state = _state(ctx)
+    if customers < 10:
+        _fail(state, EXIT_CONFIG, "--customers must be at least 10", kind="usage")
+    try:
+        summary = asyncio.run(run_demo(directory, customers, console=None if state.json else Console(highlight=False)))
+    except ConnectorError as exc:
+        if state.verbose:
+            raise
+        _fail(state, EXIT_FAILED, f"demo: {exc}", kind="demo", hint="add --verbose for the trace")
+    if state.json:
+        _print_json(summary)
+    if not summary["ok"]:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @sandbox_app.command("serve")

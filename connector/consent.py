@@ -17,8 +17,8 @@ Every decision says which system decided, through which field, as of when, and w
 "why is this person (not) on the newsletter?" always has an answer.
 
 A plan that would change the subscription of more than a share of a list (default 5 %) is
-refused unless forced (:func:`check_consent_share`): a bug or a bad import must not unsubscribe, or
-subscribe, a whole list in one run.
+refused unless forced (:func:`check_consent_share`), once more than a few (default 10) change:
+a bug or a bad import must not unsubscribe, or subscribe, a whole list in one run.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ from connector.models import ConsentState, MarketingConsent
 from connector.protocols import ContactChange, ContactState, EspContact
 
 __all__ = [
-    "DEFAULT_MAX_SHARE", "ConsentDecision", "ConsentShareError", "carries_evidence", "check_consent_share", "decide",
-    "guard_lists",
+    "DEFAULT_MAX_SHARE", "DEFAULT_MIN_CHANGES", "ConsentDecision", "ConsentShareError", "carries_evidence",
+    "check_consent_share", "decide", "guard_lists",
 ]
 
 DEFAULT_MAX_SHARE = 0.05
+DEFAULT_MIN_CHANGES = 10  # fewer subscription changes than this on a list never trip the guard
 NO_EVIDENCE_SUFFIX = ":default"
 
 
@@ -122,6 +123,7 @@ def check_consent_share(
     *,
     max_share: float = DEFAULT_MAX_SHARE,
     force: bool = False,
+    min_changes: int = DEFAULT_MIN_CHANGES,
 ) -> dict[str, tuple[int, int]]:
     """Count subscription changes per list; refuse the plan when one list changes beyond ``max_share``.
 
@@ -131,6 +133,8 @@ def check_consent_share(
             for which any change is within bounds (a first push fills a list).
         max_share: the largest share of a list one plan may subscribe or unsubscribe.
         force: apply anyway (the counts are still returned, for the report).
+        min_changes: a list is only refused when more than this many subscriptions change too, so a
+            few ordinary unsubscribes on a small list (1 of 15 is already 7 %) do not stop a sync.
 
     Returns:
         ``{list: (subscribed, unsubscribed)}`` for every list the plan touches.
@@ -149,6 +153,7 @@ def check_consent_share(
         name: (subscribed[name], unsubscribed[name], list_sizes.get(name, 0))
         for name in touched
         if list_sizes.get(name, 0) > 0 and (subscribed[name] + unsubscribed[name]) / list_sizes[name] > max_share
+        and subscribed[name] + unsubscribed[name] > min_changes
     }
     if over and not force:
         lines = [

@@ -24,6 +24,7 @@ A dry run does steps 1-4 inside one store transaction that is rolled back, and n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -182,28 +183,31 @@ class PipelineRun:
         if options.plans is None:
             await self._pull(self.store, options, report, progress)
         only = self._derive(self.store, watermark)
-        sinks = self._sinks(options)
-        for sink_name, sink in sinks.items():
-            builder = ContactBuilder(self.definitions, sink_name, self.today())
-            await sink.ensure_schema(builder.schema(self._categories(), tuple(self.shops)))
-        esp_changed = await self._read_esp_state(self.store, options, report)
-        planned = None if only is None else sorted(set(only) | esp_changed)
-        report.persons_planned = None if planned is None else len(planned)
-        complete = True
-        for sink_name, sink in sinks.items():
-            builder = ContactBuilder(self.definitions, sink_name, self.today())
-            saved = (options.plans or {}).get(sink_name)
-            sink_report = self._plan(self.store, builder, planned, options, saved)
-            report.sinks[sink_name] = sink_report.model_copy(
-                update={"esp_contacts_read": report.sinks.get(sink_name, sink_report).esp_contacts_read})
-            sink_report = report.sinks[sink_name]
-            if sink_report.refused or sink_report.plan is None:
-                complete = False
-                continue
-            await self._apply(sink_name, sink, sink_report)
-            complete &= sink_report.failed == 0
+        categories = self._categories()
+        report.persons_planned = None if only is None else len(only)
+        # Each ESP account has its own rate limits: every sink runs its steps at the same time.
+        outcomes = await asyncio.gather(*(
+            self._push(sink_name, sink, only, categories, options, report)
+            for sink_name, sink in self._sinks(options).items()))
+        complete = all(outcomes)
         if complete and options.sinks is None:
             self.store.set_cursor(self._scope, DERIVED, format_cursor(pulled_from - timedelta(seconds=1)))
+
+    async def _push(self, sink_name: str, sink: Sink, only: list[str] | None, categories: set[str],
+                    options: RunOptions, report: RunReport) -> bool:
+        """Provision, read the ESP's state, plan and apply for one sink; whether it completed."""
+        builder = ContactBuilder(self.definitions, sink_name, self.today())
+        await sink.ensure_schema(builder.schema(categories, tuple(self.shops)))
+        changed_there = await self._read_esp_state(self.store, sink_name, sink, report)
+        planned = None if only is None else sorted(set(only) | changed_there)
+        saved = (options.plans or {}).get(sink_name)
+        sink_report = self._plan(self.store, builder, planned, options, saved)
+        sink_report.esp_contacts_read = report.sinks[sink_name].esp_contacts_read
+        report.sinks[sink_name] = sink_report
+        if sink_report.refused or sink_report.plan is None:
+            return False
+        await self._apply(sink_name, sink, sink_report)
+        return sink_report.failed == 0
 
     async def _dry_run(self, options: RunOptions, report: RunReport, progress: ProgressHook | None) -> None:
         watermark = None if options.full else parse_cursor(self.store.get_cursor(self._scope, DERIVED), "pipeline")
@@ -223,20 +227,25 @@ class PipelineRun:
             pass  # every write of the dry run is undone
 
     async def _pull(self, target: Any, options: RunOptions, report: RunReport, progress: ProgressHook | None) -> None:
-        for shop in self.shops:
-            source = self.sources[shop]
-            for stream in options.streams:
-                count = report.streams.setdefault(f"{shop}.{stream.value}", StreamCount())
-                cursor = None if options.restart else target.get_cursor(shop, stream.value)
-                if options.since is not None and stream is not Stream.CUSTOMERS and cursor is None:
-                    cursor = format_cursor(options.since)
-                async for page in iter_stream(source, stream, cursor):
-                    self._commit_page(target, shop, stream, page)
-                    count.records += len(page.records)
-                    count.quarantined += len(page.quarantined)
-                    count.pages += 1
-                    if progress is not None:
-                        progress(shop, stream.value, count.records)
+        # Shops are separate accounts with their own limits: read them at the same time. Each page is
+        # committed by a synchronous call, so pages of different shops never interleave within a commit.
+        await asyncio.gather(*(self._pull_shop(target, shop, options, report, progress) for shop in self.shops))
+
+    async def _pull_shop(self, target: Any, shop: str, options: RunOptions, report: RunReport,
+                         progress: ProgressHook | None) -> None:
+        source = self.sources[shop]
+        for stream in options.streams:
+            count = report.streams.setdefault(f"{shop}.{stream.value}", StreamCount())
+            cursor = None if options.restart else target.get_cursor(shop, stream.value)
+            if options.since is not None and stream is not Stream.CUSTOMERS and cursor is None:
+                cursor = format_cursor(options.since)
+            async for page in iter_stream(source, stream, cursor):
+                self._commit_page(target, shop, stream, page)
+                count.records += len(page.records)
+                count.quarantined += len(page.quarantined)
+                count.pages += 1
+                if progress is not None:
+                    progress(shop, stream.value, count.records)
 
     def _commit_page(self, target: Any, shop: str, stream: Stream, page: Any) -> None:
         def write(tx: Any) -> None:
@@ -288,27 +297,20 @@ class PipelineRun:
                     table.c.customer_ref.is_not(None))).scalars())
         return {"changed_customer_ids": sorted(set(ids)), "changed_guest_emails": sorted(emails)}
 
-    async def _read_esp_state(self, target: Any, options: RunOptions, report: RunReport) -> set[str]:
-        """Record what each sink reports; returns the person ids whose ESP contact changed."""
-        emails: set[str] = set()
-        for sink_name, sink in self._sinks(options).items():
-            scope = f"esp:{sink_name}"
-            since = parse_cursor(target.get_cursor(scope, ESP_STATE), "esp")
-            started = self.clock.now()
-            batch = []
-            async for contact in sink.read_state(since):
-                batch.append(contact)
-            target.record_esp_contacts(sink_name, batch)
-            if since is not None:
-                emails.update(c.email for c in batch)
-            target.set_cursor(scope, ESP_STATE, format_cursor(started - timedelta(minutes=1)))
-            report.sinks.setdefault(sink_name, SinkReport(summary=PlanSummary(sink=sink_name)))
-            report.sinks[sink_name].esp_contacts_read = len(batch)
-        if not emails:
+    async def _read_esp_state(self, target: Any, sink_name: str, sink: Sink, report: RunReport) -> set[str]:
+        """Record what ``sink`` reports; returns the person ids whose contact changed there since last time."""
+        scope = f"esp:{sink_name}"
+        since = parse_cursor(target.get_cursor(scope, ESP_STATE), "esp")
+        started = self.clock.now()
+        batch = [contact async for contact in sink.read_state(since)]
+        target.record_esp_contacts(sink_name, batch)
+        target.set_cursor(scope, ESP_STATE, format_cursor(started - timedelta(minutes=1)))
+        report.sinks[sink_name] = SinkReport(summary=PlanSummary(sink=sink_name), esp_contacts_read=len(batch))
+        if since is None or not batch:
             return set()
         with target._reading() as conn:  # noqa: SLF001
             found = conn.execute(select(persons.c.person_id).where(
-                persons.c.pipeline == self.name, persons.c.email.in_(sorted(emails)))).scalars()
+                persons.c.pipeline == self.name, persons.c.email.in_(sorted({c.email for c in batch})))).scalars()
             return set(found)
 
     def _plan(self, target: Any, builder: ContactBuilder, only: list[str] | None, options: RunOptions,

@@ -25,6 +25,7 @@ from typing import Any
 from connector.accounts import open_sink, open_source
 from connector.clock import Clock
 from connector.config import Settings
+from connector.errors import ConnectorError
 from connector.pipeline import PipelineRun
 from connector.sandbox.app import SandboxApp
 from connector.sandbox.datagen import GeneratedShop, ShopSpec
@@ -111,6 +112,7 @@ def build_world(directory: Path, *, customers: int, clock: Clock, rate_limits: b
     (directory / "connector.toml").write_text(
         "# Written by `connector demo`: its shops and ESP accounts were in-process sandboxes.\n"
         + "\n".join(_toml(config)) + "\n", encoding="utf-8")
+    (directory / "connector.toml").chmod(0o600)  # it holds (sandbox) credentials
     segments_path = directory / "segments.toml"
     if not segments_path.exists():
         default = Path(__file__).resolve().parents[1] / "config" / "segments.toml"
@@ -127,8 +129,9 @@ def build_world(directory: Path, *, customers: int, clock: Clock, rate_limits: b
     sandboxes: dict[str, SandboxApp] = {
         SHOPIFY: shopify_sandbox(shop=shopify_shop, clock=clock),
         WOOCOMMERCE: woo_sandbox(shop=woo_shop, clock=clock),
-        ACTIVECAMPAIGN: ac_sandbox(clock=clock, rate_limits=rate_limits),
-        BREVO: brevo_sandbox(clock=clock, **limits),
+        # Imports complete quickly (a small account's queue is short); the rate limits are the real ones.
+        ACTIVECAMPAIGN: ac_sandbox(clock=clock, rate_limits=rate_limits, import_seconds=(0.3, 0.001)),
+        BREVO: brevo_sandbox(clock=clock, import_seconds=(0.5, 0.0002), **limits),
     }
     store = Store.open(f"sqlite:///{directory / 'connector.db'}", clock=clock)
     sources = {name: open_source(name, settings.shops[name], clock=clock, transport=sandboxes[name].transport())
@@ -228,3 +231,100 @@ def opened(world: DemoWorld) -> Iterator[DemoWorld]:
         yield world
     finally:
         world.store.close()
+
+
+def _sandbox_counts(world: DemoWorld) -> dict[str, dict[str, int]]:
+    from connectors.activecampaign.sandbox import account_of as ac_account
+    from connectors.brevo.sandbox import account_of as brevo_account
+
+    ac = ac_account(world.sandboxes[ACTIVECAMPAIGN])
+    brevo = brevo_account(world.sandboxes[BREVO])
+    return {
+        ACTIVECAMPAIGN: {"contacts": len(ac.contacts), "resubscriptions": len(ac.resubscriptions)},
+        BREVO: {"contacts": len(brevo.contacts), "blocklist_clears": len(brevo.blocklist_clears)},
+    }
+
+
+async def run_demo(directory: Path, customers: int, *, console: Any = None, clock: Clock | None = None,
+                   rate_limits: bool = True) -> dict[str, Any]:
+    """The demo: backfill and sync into both ESPs, a simulated day, an incremental sync; returns a summary."""
+    import time as _time
+
+    from connector.clock import SystemClock
+    from connector.pipeline import RunOptions
+    from connector.runner import segment_report
+    from connector.store.records import RunKind
+
+    say = console.print if console is not None else (lambda *_a, **_k: None)
+    started = _time.perf_counter()
+    (directory / "connector.db").unlink(missing_ok=True)
+    world = build_world(directory, customers=customers, clock=clock or SystemClock(), rate_limits=rate_limits)
+    summary: dict[str, Any] = {"directory": str(directory), "customers": customers}
+    try:
+        say(f"[bold]connector demo[/]: a Shopify shop and a WooCommerce shop ({customers:,} customers, some in "
+            "both), an ActiveCampaign and a Brevo account, all local sandboxes.")
+        first = await world.pipeline.run(RunOptions(kind=RunKind.BACKFILL, full=True))
+        if first.outcome != "succeeded":
+            raise ConnectorError(f"the backfill ended {first.outcome}: {first.error}")
+        lines = segment_report(world.store, PIPELINE, world.definitions)
+        requests = world.requests()
+        counts = _sandbox_counts(world)
+        pulled = {k: v.records for k, v in first.streams.items()}
+        say(f"\n[bold]1. Backfill and first sync[/] in {_time.perf_counter() - started:.1f} s: pulled "
+            + ", ".join(f"{k} {v:,}" for k, v in pulled.items()))
+        say("Segments: " + ", ".join(f"{line.title} {line.size:,}" for line in lines if line.size))
+        esps: dict[str, Any] = {}
+        for sink, report in first.sinks.items():
+            s = report.summary
+            naive = s.creates + sum(s.tags_added.values()) + sum(s.lists_subscribed.values())
+            esps[sink] = {"contacts": report.confirmed, "failed": report.failed,
+                          "tags": sum(s.tags_added.values()), "list_subscriptions": sum(s.lists_subscribed.values()),
+                          "field_values": sum(s.fields_changed.values()), "requests": requests[sink],
+                          "one_call_per_contact": naive, "sandbox_contacts": counts[sink]["contacts"]}
+            say(f"{sink}: {report.confirmed:,} contacts pushed ({report.failed} failed), "
+                f"{esps[sink]['tags']:,} tags, {esps[sink]['list_subscriptions']:,} list subscriptions, "
+                f"{esps[sink]['field_values']:,} field values; {requests[sink]:,} API requests (schema included) "
+                f"versus {naive:,} for one call per contact, tag and list; the sandbox holds "
+                f"{counts[sink]['contacts']:,} contacts")
+        summary["first_sync"] = {"pulled": pulled, "segments": {line.segment: line.size for line in lines},
+                                 "esps": esps}
+
+        pushed = [p.email for p in world.store.iter_pushed(ACTIVECAMPAIGN)]
+        events = simulate_day(world, pushed_emails=pushed)
+        say("\n[bold]2. A day later[/]: " + f"{len(events.new_orders)} new orders, an abandoned cart "
+            f"({events.abandoned_cart}), {events.email_change[0] if events.email_change else '-'} changed email, "
+            + ", ".join(f"{email} unsubscribed in {esp}" for esp, email in events.unsubscribed.items()))
+        before = world.requests()
+        second = await world.pipeline.run(RunOptions())
+        after_counts = _sandbox_counts(world)
+        second_esps: dict[str, Any] = {}
+        for sink, report in second.sinks.items():
+            s = report.summary
+            writes = world.requests()[sink] - before[sink]
+            second_esps[sink] = {"contacts_changed": s.contacts, "email_changes": s.email_changes,
+                                 "creates": s.creates, "requests": writes,
+                                 "sandbox_contacts": after_counts[sink]["contacts"]}
+            say(f"{sink}: {s.contacts:,} contacts changed ({s.email_changes} email change, {s.creates} new), "
+                f"{writes:,} API requests; " + ", ".join(
+                    f"{label} {name} {n}" for label, counts_ in (("+", s.tags_added), ("-", s.tags_removed))
+                    for name, n in list(counts_.items())[:4]))
+        respected = (after_counts[ACTIVECAMPAIGN]["resubscriptions"] == 0
+                     and after_counts[BREVO]["blocklist_clears"] == 0)
+        say(f"Unsubscribes respected: {'yes' if respected else 'NO'} (ActiveCampaign re-subscriptions "
+            f"{after_counts[ACTIVECAMPAIGN]['resubscriptions']}, Brevo blocklist clears "
+            f"{after_counts[BREVO]['blocklist_clears']}); one contact per person after the email change: "
+            f"{after_counts[ACTIVECAMPAIGN]['contacts']:,} in ActiveCampaign, "
+            f"{after_counts[BREVO]['contacts']:,} in Brevo")
+        summary["day"] = {"events": dataclasses.asdict(events), "esps": second_esps,
+                          "unsubscribes_respected": respected}
+        elapsed = _time.perf_counter() - started
+        summary["seconds"] = round(elapsed, 1)
+        summary["ok"] = second.outcome == "succeeded" and respected and all(
+            e["failed"] == 0 for e in esps.values())
+        config = directory / "connector.toml"
+        say(f"\nDone in {elapsed:.1f} s. The demo's config and state are in {directory}/. Try:\n"
+            f"  connector --config {config} status\n  connector --config {config} segments\n"
+            f"  connector --config {config} segments explain {events.new_orders[0] if events.new_orders else ''}")
+    finally:
+        await world.aclose()
+    return summary

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
-from connector.consent import DEFAULT_MAX_SHARE, ConsentDecision, check_consent_share
+from connector.consent import DEFAULT_MAX_SHARE, DEFAULT_MIN_CHANGES, ConsentDecision, check_consent_share
 from connector.models import ConsentState
 from connector.plan import diff
 from connector.protocols import ContactChange, ContactState, EspContact, Plan
@@ -134,6 +134,7 @@ def build_plan(
     only: Collection[str] | None = None,
     max_share: float = DEFAULT_MAX_SHARE,
     force: bool = False,
+    min_changes: int = DEFAULT_MIN_CHANGES,
 ) -> tuple[Plan, PlanSummary, dict[str, tuple[int, int]]]:
     """The plan for ``builder.sink``, its summary, and subscription changes per list.
 
@@ -141,7 +142,8 @@ def build_plan(
         ConsentShareError: a list would change subscription beyond ``max_share`` (unless ``force``).
     """
     changes = tuple(iter_changes(conn, pipeline, builder, only=only))
-    consent = check_consent_share(changes, list_sizes(conn, builder.sink), max_share=max_share, force=force)
+    consent = check_consent_share(changes, list_sizes(conn, builder.sink), max_share=max_share, force=force,
+                                  min_changes=min_changes)
     plan = Plan(sink=builder.sink, created_at=now, basis=plan_basis(conn, builder.sink), changes=changes)
     return plan, summarize(builder.sink, changes), consent
 

@@ -225,13 +225,14 @@ class StoreOperations:
         only: Collection[str] | None = None,
         max_share: float = 0.05,
         force: bool = False,
+        min_changes: int = 10,
     ) -> tuple[Plan, PlanSummary, dict[str, tuple[int, int]]]:
         """The plan for ``builder.sink`` (see :func:`connector.segments.planning.build_plan`)."""
         from connector.segments.planning import build_plan
 
         with self._reading() as conn:
             return build_plan(conn, pipeline, builder, now=self._clock.now(), only=only, max_share=max_share,
-                              force=force)
+                              force=force, min_changes=min_changes)
 
     def iter_changes(
         self, pipeline: str, builder: ContactBuilder, *, only: Collection[str] | None = None

@@ -77,6 +77,11 @@ class ActiveCampaignSink:
     def __repr__(self) -> str:
         return f"ActiveCampaignSink(name={self.name!r}, url={str(self.settings.url)!r})"
 
+    async def check(self) -> str:
+        """For ``connector check``: the API URL and token answer."""
+        body = await self.client.get("/lists", {"limit": 1})
+        return f"{self.settings.url}: token accepted ({body.get('meta', {}).get('total', '?')} lists)"
+
     async def aclose(self) -> None:
         await self.client.aclose()
 

@@ -73,6 +73,11 @@ class BrevoSink:
     def __repr__(self) -> str:
         return f"BrevoSink(name={self.name!r})"
 
+    async def check(self) -> str:
+        """For ``connector check``: the API key answers."""
+        folders = await self.client.folders()
+        return f"Brevo: key accepted ({len(folders)} contact folders)"
+
     async def aclose(self) -> None:
         await self.client.aclose()
 

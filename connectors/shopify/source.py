@@ -178,6 +178,12 @@ class ShopifySource:
         self._bulk = settings.use_bulk if bulk is None else bulk
         self._bulk_policy = bulk_policy or BulkPolicy()
 
+    async def check(self) -> str:
+        """For ``connector check``: the token works and the app has the scopes the source needs."""
+        from connectors.shopify.check import check_shop
+
+        return await check_shop(self.client)
+
     def iter_customers(self, since: str | None) -> AsyncIterator[Page[Customer]]:
         """Customers updated after cursor ``since`` (``None``: all), ascending by ``updatedAt``."""
         return self._iter(_SPECS[Stream.CUSTOMERS], since)

@@ -149,6 +149,12 @@ class WooCommerceSource:
         self._overlap = timedelta(minutes=settings.overlap_minutes)
         self._rescan = timedelta(hours=settings.customer_full_scan_hours)
 
+    async def check(self) -> str:
+        """For ``connector check``: the keys may read customers and orders."""
+        customers = await self.client.list("customers", {"per_page": 1})
+        await self.client.list("orders", {"per_page": 1})
+        return f"{self.settings.url}: customers and orders readable ({customers.total} customers)"
+
     async def aclose(self) -> None:
         """Close the client's connections."""
         await self.client.aclose()
