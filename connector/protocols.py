@@ -41,7 +41,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from connector.errors import RecordError
 from connector.models import Cart, ConsentState, Customer, Email, FieldIssue, Order, UtcDatetime
@@ -183,6 +183,10 @@ class ContactState(_Frozen):
     lists: frozenset[str] = frozenset()
     consent: ConsentState = ConsentState.NOT_SUBSCRIBED
 
+    @field_serializer("fields", when_used="json")
+    def _fields_json(self, fields: Mapping[str, FieldValue]) -> dict[str, object]:
+        return _typed_json(fields)
+
     def canonical_json(self) -> str:
         """A stable serialisation: same state, same text, in every process and version."""
         return json.dumps(
@@ -203,11 +207,17 @@ class ContactState(_Frozen):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
+def _typed_json(fields: Mapping[str, FieldValue]) -> dict[str, object]:
+    """Field values for a JSON document that is read back as a model (a saved plan): amounts as JSON
+    numbers, so they come back as numbers and not as text."""
+    return {k: (float(v) if isinstance(v, Decimal) else v) for k, v in fields.items()}
+
+
 def field_json(value: FieldValue) -> object:
     """A field value as it is serialised in a state (and so as a stored pushed state reads back):
     compare these, not the Python values, since ``Decimal("5")`` comes back as ``"5"``."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(value.normalize(), "f") if value else "0"  # 180.0000 and 180 are one amount
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, tuple):
@@ -234,6 +244,10 @@ class ContactChange(_Frozen):
     lists_unsubscribe: frozenset[str] = frozenset()
     consent: ConsentState | None = None
     desired: ContactState  # the full state once applied; recorded as pushed when confirmed
+
+    @field_serializer("fields", when_used="json")
+    def _fields_json(self, fields: Mapping[str, FieldValue]) -> dict[str, object]:
+        return _typed_json(fields)
 
     @model_validator(mode="after")
     def _consistent(self) -> ContactChange:
