@@ -41,10 +41,7 @@ def test_console_script_is_installed() -> None:
     assert result.stdout.startswith("connector ")
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [["check"], ["sync", "--dry-run"], ["backfill"], ["daemon"], ["status"], ["segments"], ["demo"]],
-)
+@pytest.mark.parametrize("argv", [["daemon"]])
 def test_commands_not_built_yet_say_so_and_exit_non_zero(runner: CliRunner, argv: list[str]) -> None:
     result = runner.invoke(app, argv)
     assert result.exit_code == EXIT_NOT_AVAILABLE
@@ -71,8 +68,19 @@ def test_sandbox_for_an_unknown_platform_is_a_usage_error(runner: CliRunner) -> 
     assert "unknown platform 'magento'" in result.output
 
 
+@pytest.mark.parametrize("argv", [["check"], ["sync", "--dry-run"], ["backfill"], ["status"], ["segments"]])
+def test_pipeline_commands_without_a_config_are_a_configuration_error(
+        runner: CliRunner, argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no config/connector.toml here
+    monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
+    result = runner.invoke(app, ["--json", *argv])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    problem = json.loads(result.output.strip().splitlines()[-1])
+    assert problem["error"] == "config" and "connector.example.toml" in problem["hint"]
+
+
 def test_not_available_in_json(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["--json", "status"])
+    result = runner.invoke(app, ["--json", "daemon"])
     assert result.exit_code == EXIT_NOT_AVAILABLE
     assert json.loads(result.output.strip().splitlines()[-1])["error"] == "not_available"
 
