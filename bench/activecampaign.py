@@ -34,8 +34,7 @@ from decimal import Decimal
 from math import ceil
 from typing import Any
 
-import httpx
-from measure import duration, peak_rss_mib, rss_line
+from measure import Counting, duration, peak_rss_mib, rss_line
 
 from connector.clock import SystemClock
 from connector.plan import diff_all
@@ -55,23 +54,6 @@ FIELDS = {"Total spent": "number", "Orders": "number", "Last order": "date", "Fi
 STAGES = ("new", "active", "at_risk", "lapsed")
 INTERESTS = ("Tea", "Coffee", "Cocoa")
 BULK_PER_MINUTE, REQUESTS_PER_SECOND = 100, 5
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Counts request bytes (body and header lines) on the way out."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.bytes = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + len(request.url.raw_path) + 16
-        self.bytes += len(body) + head
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 def person(i: int, changed: bool = False) -> ContactState:

@@ -29,8 +29,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
-from measure import duration, peak_rss_mib, rss_line
+from measure import Counting, duration, peak_rss_mib, rss_line
 
 from connector.clock import SystemClock
 from connector.models import ConsentState
@@ -47,22 +46,6 @@ FIELDS = {"Total spent": "number", "Orders": "number", "Last order": "date", "Fi
           "Lifecycle stage": "dropdown", "Country": "text", "City": "text", "Favourite category": "text",
           "Interests": "multiselect", "first_name": "text", "last_name": "text", "phone": "text"}
 INTERESTS = ("Tea", "Coffee", "Cocoa")
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Counts request bytes (body and header lines) on the way out."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.bytes = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        self.bytes += len(body) + sum(len(k) + len(v) + 4 for k, v in request.headers.raw)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 def person(i: int, changed: bool = False) -> ContactState:

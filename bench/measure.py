@@ -11,6 +11,8 @@ import resource
 import sys
 from pathlib import Path
 
+import httpx
+
 __all__ = ["current_rss_mib", "duration", "peak_rss_mib", "rss_line"]
 
 
@@ -45,3 +47,20 @@ def duration(seconds: float) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
     return f"{int(seconds // 86400)} d {int(seconds % 86400 // 3600):02d} h"
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """An httpx transport that counts the bytes of each request on the way out (line, headers, body)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.bytes = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + len(request.url.raw_path) + 16
+        self.bytes += len(body) + head
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
