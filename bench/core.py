@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -46,6 +46,7 @@ from measure import duration, peak_rss_mib, rss_line
 from sqlalchemy import text
 
 from connector.clock import ManualClock
+from connector.protocols import ContactChange
 from connector.segments.definitions import SegmentDefinitions
 from connector.segments.desired import ContactBuilder
 from connector.segments.planning import summarize
@@ -96,19 +97,27 @@ def _segments_and_plan(store: Store, persons: tuple[str, ...] | None = None, *, 
                                                      persons=persons))
     print("  sizes: " + ", ".join(f"{c.segment} {c.size:,}" for c in counts), flush=True)
     builder = ContactBuilder(DEFINITIONS, SINK, TODAY)
-    if record:  # keep every change to record it as pushed: the first sync's confirmation
-        changes = timed("  plan (desired states diffed with pushed, kept)",
-                        lambda: list(store.iter_changes(PIPELINE, builder, only=persons)))
-        summary = summarize(SINK, changes)
-        timed("  record the plan as pushed (the ESP confirmed it)", lambda: store.record_pushed(
-            SINK, ((c.person_id, c.desired, None) for c in changes)))
-        del changes
+    if record:  # the first sync: record each batch of changes as pushed, as the ESP's confirmations arrive
+        summary = timed("  plan (streamed) + record it as pushed, batch by batch",
+                        lambda: summarize(SINK, _recording(store, store.iter_changes(PIPELINE, builder, only=persons))))
     else:
         summary = timed("  plan (desired states diffed with pushed, streamed)",
                         lambda: summarize(SINK, store.iter_changes(PIPELINE, builder, only=persons)))
     print(f"  plan: {summary.contacts:,} contacts ({summary.creates:,} new, {summary.updates:,} updated), "
           f"{sum(summary.tags_added.values()):,} tags added, {sum(summary.tags_removed.values()):,} removed, "
           f"{sum(summary.fields_changed.values()):,} field values", flush=True)
+
+
+def _recording(store: Store, changes: Iterator[ContactChange], batch: int = 10_000) -> Iterator[ContactChange]:
+    """Pass ``changes`` through, recording them as pushed every ``batch`` (what a sink's confirmations do)."""
+    pending: list[ContactChange] = []
+    for change in changes:
+        pending.append(change)
+        yield change
+        if len(pending) >= batch:
+            store.record_pushed(SINK, [(c.person_id, c.desired, None) for c in pending])
+            pending = []
+    store.record_pushed(SINK, [(c.person_id, c.desired, None) for c in pending])
 
 
 def _change_one_percent(store: Store, residue: int) -> tuple[list[str], int]:
