@@ -197,3 +197,59 @@ def test_the_demo_command_runs_and_its_numbers_match_the_sandboxes(tmp_path: Pat
     reports = json.loads(explained.output.strip().splitlines()[-1])
     assert {r["esp"] for r in reports} == {ACTIVECAMPAIGN, BREVO}
     assert all(r["next_change"] is None for r in reports)  # the day's sync already pushed everything
+
+
+class _DiesAfterOnePage:
+    """A source whose process is killed after the first committed page of one stream."""
+
+    def __init__(self, inner: Any, stream: str) -> None:
+        self.inner, self.name, self.stream = inner, inner.name, stream
+
+    def _wrap(self, stream: str, pages: Any) -> Any:
+        async def run() -> Any:
+            seen = 0
+            async for page in pages:
+                if stream == self.stream and seen == 1:
+                    raise _Killed
+                seen += 1
+                yield page
+        return run()
+
+    def iter_customers(self, since: Any) -> Any:
+        return self._wrap("customers", self.inner.iter_customers(since))
+
+    def iter_orders(self, since: Any) -> Any:
+        return self._wrap("orders", self.inner.iter_orders(since))
+
+    def iter_carts(self, since: Any) -> Any:
+        return self._wrap("carts", self.inner.iter_carts(since))
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_backfill_killed_mid_pull_resumes_from_its_cursors_and_ends_like_an_uninterrupted_one(
+        world: DemoWorld, tmp_path: Path) -> None:
+    real = dict(world.pipeline.sources)
+    world.pipeline.sources = {**real, "woo_shop": _DiesAfterOnePage(real["woo_shop"], "orders")}
+    with pytest.raises(_Killed):
+        await world.pipeline.run(RunOptions(kind=RunKind.BACKFILL, full=True))
+    # The customers were committed with their cursor, and so was the first page of orders: kept.
+    assert world.store.get_cursor("woo_shop", "customers") is not None
+    assert world.store.get_cursor("woo_shop", "orders") is not None
+    assert writes(world) == {ACTIVECAMPAIGN: 0, BREVO: 0}  # killed before anything was pushed
+    world.pipeline.sources = real
+    resumed = await world.pipeline.run(RunOptions(kind=RunKind.BACKFILL, full=True))
+    assert resumed.outcome == "succeeded"
+    assert resumed.streams["woo_shop.customers"].records < CUSTOMERS  # not read again from the start
+
+    # An uninterrupted world on the same shops ends with the same contacts in both ESPs.
+    clean = build_world(tmp_path / "clean", customers=CUSTOMERS, clock=ManualClock(DEMO_NOW))
+    try:
+        await clean.pipeline.run(RunOptions(kind=RunKind.BACKFILL, full=True))
+        assert esp_emails(clean) == esp_emails(world)
+        ours = {p.email: p.state_hash for p in world.store.iter_pushed(BREVO)}
+        theirs = {p.email: p.state_hash for p in clean.store.iter_pushed(BREVO)}
+        assert ours == theirs
+    finally:
+        await clean.aclose()
