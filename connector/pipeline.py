@@ -276,10 +276,12 @@ class PipelineRun:
         touched = None if watermark is None else list(report.touched or ())
         if touched == []:
             return []
-        target.compute_metrics(self.name, today=self.today(), rates=d.currency.rates,
-                               reporting_currency=d.currency.reporting_currency, persons=touched,
-                               exclude_test_orders=d.identity.exclude_test_orders,
-                               attributes=dict(d.attributes), lifecycle=d.lifecycle, shops=self.shops)
+        metrics = target.compute_metrics(self.name, today=self.today(), rates=d.currency.rates,
+                                         reporting_currency=d.currency.reporting_currency, persons=touched,
+                                         exclude_test_orders=d.identity.exclude_test_orders,
+                                         attributes=dict(d.attributes), lifecycle=d.lifecycle, shops=self.shops)
+        if touched is not None:  # the re-ranking moved others' RFM scores: their contacts change too
+            touched = sorted(set(touched) | set(metrics.rescored or ()))
         target.refresh_memberships(self.name, list(d.segments), today=self.today(), persons=touched)
         return touched
 

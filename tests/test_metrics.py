@@ -206,8 +206,12 @@ def test_spend_percentile_is_the_share_of_buyers_who_spent_less(store: Store) ->
     assert profile(store, "p00@example.com").spend_percentile is None  # no counted order
     # p01 buys for 500 more (510 in all): now the top spender; everyone from p02 to p10 moves down one.
     store.upsert_orders([order("acme:p01-extra", customer="acme:p01", total="500", created="2024-04-05 10:00")])
-    compute(store, persons=[store.find_person_id(PIPELINE, "p01@example.com") or ""])
+    report = compute(store, persons=[store.find_person_id(PIPELINE, "p01@example.com") or ""])
     assert profile(store, "p01@example.com").spend_percentile == 90
+    # Every other buyer's percentile moved down by 10: all nine are reported as re-scored (so their
+    # contacts are planned too); p01 was in the computed scope, p00 bought nothing.
+    others = {store.find_person_id(PIPELINE, f"p{k:02d}@example.com") for k in range(2, 11)}
+    assert set(report.rescored or ()) == others
     assert profile(store, "p02@example.com").spend_percentile == 0
     assert profile(store, "p10@example.com").spend_percentile == 80
 

@@ -103,6 +103,9 @@ class MetricsReport(BaseModel):
     persons: int  # profile rows written (the persons computed)
     buyers: int  # the pipeline's persons with a counted order: the RFM base
     rfm_updated: int  # rows whose RFM scores changed (all buyers' in a full run)
+    # Incremental run: persons outside ``persons`` whose RFM scores or spend percentile moved with the
+    # re-ranking (their contacts' RFM fields change too); ``None`` in a full run.
+    rescored: tuple[str, ...] | None = None
 
 
 def compute_metrics(
@@ -164,7 +167,18 @@ def compute_metrics(
         written = metrics_people.write_metrics(s, params)
         metrics_people.write_values(s, params)
         buyers, rfm = metrics_rfm.update_rfm(s, params)
-    return MetricsReport(persons=written, buyers=buyers, rfm_updated=rfm)
+        rescored = None if full else _rescored(s)
+    return MetricsReport(persons=written, buyers=buyers, rfm_updated=rfm, rescored=rescored)
+
+
+def _rescored(s: Staging) -> tuple[str, ...]:
+    """The persons re-ranking moved (staged by the RFM step), outside the computed scope."""
+    if not s.exists("_m_rfm"):
+        return ()
+    spend = " UNION SELECT person FROM _m_sp" if s.exists("_m_sp") else ""
+    rows = s.run(f"SELECT p.person_id FROM persons p JOIN (SELECT person FROM _m_rfm{spend}) x "  # noqa: S608
+                 "ON p.id = x.person WHERE p.id NOT IN (SELECT person FROM _m_scope) ORDER BY p.person_id").scalars()
+    return tuple(rows)
 
 
 def _lifecycle_bounds(today: date, limits: LifecycleThresholds) -> dict[str, datetime]:

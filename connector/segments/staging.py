@@ -102,6 +102,10 @@ class Staging:
         if name not in self._temps:
             self._temps.append(name)
 
+    def exists(self, name: str) -> bool:
+        """Whether this staging created the temporary table ``name``."""
+        return name in self._temps
+
     def fill(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
         """Insert plain values (no type conversion) into the temporary table ``name``, in chunks."""
         placeholders = ", ".join(f":{column}" for column in columns)
