@@ -102,13 +102,14 @@ def contact_routes(sb: AcSandbox) -> list[Route]:
         contact = account.contacts.get(contact_id)
         return contact if contact is not None else not_found("Subscriber", contact_id)
 
-    async def create_contact(request: Request) -> Response:
+    async def write_contact(request: Request, *, create_only: bool) -> Response:
+        """``POST /contacts`` (create; a known email is a 422) and ``POST /contact/sync`` (upsert)."""
         body = (await read_json(request)).get("contact") or {}
         email = str(body.get("email") or "").strip()
         if "@" not in email:
             return unprocessable("Contact Email is not a valid email address", "email", "email_invalid")
         with account.lock:
-            if account.contact_by_email(email) is not None:
+            if create_only and account.contact_by_email(email) is not None:
                 return unprocessable("Email address already exists in the system", "email", "duplicate")
             contact = account.upsert_contact(email, first_name=body.get("firstName"),
                                              last_name=body.get("lastName"), phone=body.get("phone"))
@@ -117,18 +118,11 @@ def contact_routes(sb: AcSandbox) -> list[Route]:
             return answer({"fieldValues": [render.field_value(v) for v in values],
                            "contact": render.contact_synced(contact, [v.id for v in values])}, 201)
 
+    async def create_contact(request: Request) -> Response:
+        return await write_contact(request, create_only=True)
+
     async def sync_contact(request: Request) -> Response:
-        body = (await read_json(request)).get("contact") or {}
-        email = str(body.get("email") or "").strip()
-        if "@" not in email:
-            return unprocessable("Contact Email is not a valid email address", "email", "email_invalid")
-        with account.lock:
-            contact = account.upsert_contact(email, first_name=body.get("firstName"),
-                                             last_name=body.get("lastName"), phone=body.get("phone"))
-            values = _apply_values(sb, contact.id, body.get("fieldValues"))
-            render = sb.renderer(request)
-            return answer({"fieldValues": [render.field_value(v) for v in values],
-                           "contact": render.contact_synced(contact, [v.id for v in values])}, 201)
+        return await write_contact(request, create_only=False)
 
     async def get_contact(request: Request) -> Response:
         with account.lock:
