@@ -124,3 +124,44 @@ def test_check_dry_run_saved_plan_apply_and_a_quiet_second_sync(served: tuple[Pa
     assert status.exit_code == EXIT_OK, status.output
     runs = json.loads(status.output.strip().splitlines()[-1])[0]["runs"]
     assert [r["kind"] for r in runs][:2] == ["sync", "sync"] and runs[0]["status"] == "succeeded"
+
+
+def test_a_sync_killed_between_apply_and_record_then_rerun_duplicates_nothing_and_loses_nothing(
+        served: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.activecampaign.sandbox import account_of as ac_account
+    from connectors.activecampaign.sink import ActiveCampaignSink
+    from connectors.brevo.sandbox import account_of as brevo_account
+    from connectors.brevo.sink import BrevoSink
+
+    config, sandboxes = served
+    c = str(config)
+    originals = {cls: cls.apply for cls in (ActiveCampaignSink, BrevoSink)}
+
+    def dying(original: Any) -> Any:
+        async def apply(self: Any, plan: Any) -> Any:
+            async for _ in original(self, plan):
+                pass  # the ESP did everything...
+            raise KeyboardInterrupt  # ...and the process stopped before the results were recorded
+            yield  # pragma: no cover - makes this an async generator
+        return apply
+
+    for cls, original in originals.items():
+        monkeypatch.setattr(cls, "apply", dying(original))
+    stopped = invoke("--config", c, "sync")
+    assert stopped.exit_code == EXIT_FAILED and "next run resumes" in stopped.output
+    for cls, original in originals.items():
+        monkeypatch.setattr(cls, "apply", original)
+
+    rerun = invoke("--json", "--config", c, "sync")
+    assert rerun.exit_code == EXIT_OK, rerun.output
+    sinks = json.loads(rerun.output.strip().splitlines()[-1])[0]["sinks"]
+    # Nothing had been recorded, so every contact was planned again and confirmed (no change lost)...
+    assert all(s["confirmed"] == s["summary"]["contacts"] > 0 and s["failed"] == 0 for s in sinks.values())
+    # ...and the upserts by email made no second contact for anyone.
+    ac_emails = [contact.email for contact in ac_account(sandboxes["ac"]).contacts.values()]
+    brevo_emails = [contact.email for contact in brevo_account(sandboxes["brevo"]).contacts.values()]
+    assert len(ac_emails) == len(set(ac_emails)) == sinks["ac"]["confirmed"]
+    assert len(brevo_emails) == len(set(brevo_emails)) == sinks["brevo"]["confirmed"]
+    before = writes(sandboxes)
+    assert invoke("--config", c, "sync").exit_code == EXIT_OK
+    assert writes(sandboxes) == before
