@@ -322,9 +322,22 @@ async def run_demo(directory: Path, customers: int, *, console: Any = None, cloc
         summary["ok"] = second.outcome == "succeeded" and respected and all(
             e["failed"] == 0 for e in esps.values())
         config = directory / "connector.toml"
+        program = _program()
         say(f"\nDone in {elapsed:.1f} s. The demo's config and state are in {directory}/. Try:\n"
-            f"  connector --config {config} status\n  connector --config {config} segments\n"
-            f"  connector --config {config} segments explain {events.new_orders[0] if events.new_orders else ''}")
+            f"  {program} --config {config} status\n  {program} --config {config} segments\n"
+            f"  {program} --config {config} segments explain {events.new_orders[0] if events.new_orders else ''}")
     finally:
         await world.aclose()
     return summary
+
+
+def _program() -> str:
+    """How the user started connector (e.g. ``.venv/bin/connector``), for the hints the demo prints."""
+    import os
+    import sys
+
+    invoked = sys.argv[0] if sys.argv else ""
+    if Path(invoked).name != "connector":
+        return "connector"
+    relative = os.path.relpath(invoked)
+    return relative if not relative.startswith("..") else invoked
