@@ -7,7 +7,6 @@ class that implements it, built as ``cls(name=..., settings=..., clock=..., tran
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -51,8 +50,3 @@ def open_sink(name: str, settings: AccountSettings, *, clock: Clock,
     if not isinstance(sink, Sink):
         raise ConfigError(f"ESP account {name!r}: platform {settings.platform!r} is not an email platform")
     return sink
-
-
-def transports_for(names: Mapping[str, Any]) -> dict[str, httpx.AsyncBaseTransport]:
-    """``{account: sandbox.transport()}`` for a mapping of account names to in-process sandboxes."""
-    return {name: sandbox.transport() for name, sandbox in names.items()}

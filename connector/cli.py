@@ -135,6 +135,17 @@ def _print_json(payload: object) -> None:
     typer.echo(json.dumps(payload, default=str, ensure_ascii=False))
 
 
+def _pipelines(state: CliState, only: str | None) -> tuple[Settings, list[str]]:
+    """The loaded settings and the pipelines a command works on (``only``, or every one)."""
+    from connector.runner import pipeline_names
+
+    settings = _load(state)
+    try:
+        return settings, pipeline_names(settings, only)
+    except ConfigError as exc:
+        _fail(state, EXIT_CONFIG, str(exc), kind="config")
+
+
 def _open_store(state: CliState, settings: Settings) -> Store:
     try:
         return Store.open(settings.store_url(), clock=SystemClock())
@@ -145,14 +156,10 @@ def _open_store(state: CliState, settings: Settings) -> Store:
 
 def _run_pipelines(ctx: typer.Context, pipeline: str | None, options: RunOptions, *,
                    progress: bool = False, plan_out: Path | None = None) -> list[RunReport]:
-    from connector.runner import open_pipeline, pipeline_names
+    from connector.runner import open_pipeline
 
     state = _state(ctx)
-    settings = _load(state)
-    try:
-        names = pipeline_names(settings, pipeline)
-    except ConfigError as exc:
-        _fail(state, EXIT_CONFIG, str(exc), kind="config")
+    settings, names = _pipelines(state, pipeline)
     reports: list[RunReport] = []
     with _open_store(state, settings) as store:
         for name in names:
@@ -338,14 +345,10 @@ def daemon(ctx: typer.Context) -> None:
 def status(ctx: typer.Context,
            pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None) -> None:
     """Show the last runs, cursors, quarantined records and failed pushes per pipeline."""
-    from connector.runner import pipeline_names, status_report
+    from connector.runner import status_report
 
     state = _state(ctx)
-    settings = _load(state)
-    try:
-        names = pipeline_names(settings, pipeline)
-    except ConfigError as exc:
-        _fail(state, EXIT_CONFIG, str(exc), kind="config")
+    settings, names = _pipelines(state, pipeline)
     with _open_store(state, settings) as store:
         now = SystemClock().now()
         reports = [status_report(store, settings, name, now) for name in names]
@@ -384,12 +387,11 @@ def segments(ctx: typer.Context,
     """Show each segment's size and its change since the last run."""
     if ctx.invoked_subcommand is not None:
         return
-    from connector.runner import load_pipeline_definitions, pipeline_names, segment_report
+    from connector.runner import load_pipeline_definitions, segment_report
 
     state = _state(ctx)
-    settings = _load(state)
+    settings, names = _pipelines(state, pipeline)
     try:
-        names = pipeline_names(settings, pipeline)
         lines = {}
         with _open_store(state, settings) as store:
             for name in names:
@@ -410,14 +412,14 @@ def segments(ctx: typer.Context,
 def segments_explain(ctx: typer.Context, email: Annotated[str, typer.Argument(help="The person's email.")],
                      pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None) -> None:
     """A person's metrics, segments with the values that decided them, consent, and the next change per ESP."""
-    from connector.runner import load_pipeline_definitions, pipeline_names
+    from connector.runner import load_pipeline_definitions
     from connector.segments.desired import ContactBuilder
 
     state = _state(ctx)
-    settings = _load(state)
+    parent = ctx.parent.params.get("pipeline") if ctx.parent else None
+    settings, names = _pipelines(state, pipeline or parent)
     found: list[dict[str, Any]] = []
     try:
-        names = pipeline_names(settings, pipeline or ctx.parent.params.get("pipeline") if ctx.parent else pipeline)
         with _open_store(state, settings) as store:
             for name in names:
                 definitions = load_pipeline_definitions(settings, name)

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from connector.clock import Clock
-from connector.consent import ConsentShareError
+from connector.consent import DEFAULT_MAX_SHARE, ConsentShareError
 from connector.cursors import format_cursor, parse_cursor
 from connector.errors import ConnectorError
 from connector.protocols import Plan, PushStatus, QuarantineEntry, Sink, Source, Stream, iter_stream
@@ -124,7 +124,7 @@ class RunOptions:
     restart: bool = False  # backfill: ignore saved cursors (read everything again)
     dry_run: bool = False
     force: bool = False  # apply a plan the consent-share guard refused
-    max_share: float = 0.05
+    max_share: float = DEFAULT_MAX_SHARE
     sinks: tuple[str, ...] | None = None  # None: every sink of the pipeline
     plans: Mapping[str, Plan] | None = None  # apply exactly these saved plans (sync --apply)
 
@@ -179,7 +179,7 @@ class PipelineRun:
 
     async def _run(self, options: RunOptions, report: RunReport, progress: ProgressHook | None) -> None:
         pulled_from = self.clock.now()
-        watermark = None if options.full else parse_cursor(self.store.get_cursor(self._scope, DERIVED), "pipeline")
+        watermark = self._watermark(options)
         if options.plans is None:
             await self._pull(self.store, options, report, progress)
         only = self._derive(self.store, watermark)
@@ -210,7 +210,7 @@ class PipelineRun:
         return sink_report.failed == 0
 
     async def _dry_run(self, options: RunOptions, report: RunReport, progress: ProgressHook | None) -> None:
-        watermark = None if options.full else parse_cursor(self.store.get_cursor(self._scope, DERIVED), "pipeline")
+        watermark = self._watermark(options)
         try:
             with self.store.transaction() as tx:
                 await self._pull(tx, options, report, progress)
@@ -356,6 +356,10 @@ class PipelineRun:
                 sink_report.failures.append((email, r.reason or "failed"))
 
     # ------------------------------------------------------------------ helpers
+
+    def _watermark(self, options: RunOptions) -> datetime | None:
+        """Records stored after this are what the run derives again (``None``: everything)."""
+        return None if options.full else parse_cursor(self.store.get_cursor(self._scope, DERIVED), "pipeline")
 
     @property
     def _scope(self) -> str:

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connector.accounts import open_sink, open_source
 from connector.clock import Clock
 from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.pipeline import PipelineRun
+from connector.runner import open_pipeline
 from connector.sandbox.app import SandboxApp
 from connector.sandbox.datagen import GeneratedShop, ShopSpec
 from connector.segments.definitions import SegmentDefinitions
@@ -99,8 +97,7 @@ def _toml(data: dict[str, Any], prefix: str = "") -> list[str]:
     return lines
 
 
-def build_world(directory: Path, *, customers: int, clock: Clock, rate_limits: bool = True,
-                segments: dict[str, Any] | None = None) -> DemoWorld:
+def build_world(directory: Path, *, customers: int, clock: Clock, rate_limits: bool = True) -> DemoWorld:
     """Sandboxes, configuration files, store and pipeline for the demo, in ``directory``."""
     from connectors.activecampaign.sandbox import create_sandbox as ac_sandbox
     from connectors.brevo.sandbox import create_sandbox as brevo_sandbox
@@ -119,7 +116,6 @@ def build_world(directory: Path, *, customers: int, clock: Clock, rate_limits: b
         text = default.read_text(encoding="utf-8") if default.exists() else ""
         segments_path.write_text(text, encoding="utf-8")
     settings = Settings.model_validate(config)
-    definitions = SegmentDefinitions.build(segments) if segments is not None else _load(segments_path)
 
     half = max(customers // 2, 1)
     spec = {"population_seed": 7, "shared_share": 0.2, "end": DEMO_NOW - timedelta(days=1)}
@@ -133,24 +129,15 @@ def build_world(directory: Path, *, customers: int, clock: Clock, rate_limits: b
         ACTIVECAMPAIGN: ac_sandbox(clock=clock, rate_limits=rate_limits, import_seconds=(0.3, 0.001)),
         BREVO: brevo_sandbox(clock=clock, import_seconds=(0.5, 0.0002), **limits),
     }
-    store = Store.open(f"sqlite:///{directory / 'connector.db'}", clock=clock)
-    sources = {name: open_source(name, settings.shops[name], clock=clock, transport=sandboxes[name].transport())
-               for name in (SHOPIFY, WOOCOMMERCE)}
-    sinks = {name: open_sink(name, settings.esps[name], clock=clock, transport=sandboxes[name].transport())
-             for name in (ACTIVECAMPAIGN, BREVO)}
-    world = DemoWorld(directory=directory, clock=clock, settings=settings, definitions=definitions, store=store,
-                      sandboxes=sandboxes, shops={SHOPIFY: shopify_shop, WOOCOMMERCE: woo_shop},
-                      pipeline=PipelineRun(name=PIPELINE, shops=[SHOPIFY, WOOCOMMERCE], store=store,
-                                           definitions=definitions, sources=sources, sinks=sinks, clock=clock),
-                      closers=[*sources.values(), *sinks.values()])
-    world.pipeline.request_counters = world.requests
+    # The same wiring as the commands, with each account's requests sent to its in-process sandbox.
+    store = Store.open(settings.store_url(), clock=clock)
+    opened = open_pipeline(settings, PIPELINE, store, clock,
+                           transports={name: sandbox.transport() for name, sandbox in sandboxes.items()})
+    world = DemoWorld(directory=directory, clock=clock, settings=settings, definitions=opened.run.definitions,
+                      store=store, sandboxes=sandboxes, shops={SHOPIFY: shopify_shop, WOOCOMMERCE: woo_shop},
+                      pipeline=opened.run, closers=list(opened.closers))
+    world.pipeline.request_counters = world.requests  # what each sandbox received, retries included
     return world
-
-
-def _load(path: Path) -> SegmentDefinitions:
-    from connector.segments.definitions import load_definitions
-
-    return load_definitions(path)
 
 
 @dataclass
@@ -223,14 +210,6 @@ def _abandon_cart(shop: GeneratedShop, customer: Any, at: datetime) -> None:
     fields = _fields_of(next(iter(shop.scan("carts"))))
     fields.update(customer_key=customer.key, email=customer.email, completed_at=None, token=f"demo{customer.key}")
     shop.add("carts", at - timedelta(hours=2), **fields)
-
-
-@contextmanager
-def opened(world: DemoWorld) -> Iterator[DemoWorld]:
-    try:
-        yield world
-    finally:
-        world.store.close()
 
 
 def _sandbox_counts(world: DemoWorld) -> dict[str, dict[str, int]]:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import StatementError
 
 from connector.clock import Clock, SystemClock
+from connector.consent import DEFAULT_MAX_SHARE, DEFAULT_MIN_CHANGES
 from connector.errors import StateError
 from connector.models import Cart, Customer, Order
 from connector.protocols import ContactChange, EspContact, Plan, QuarantineEntry
@@ -223,9 +224,9 @@ class StoreOperations:
         builder: ContactBuilder,
         *,
         only: Collection[str] | None = None,
-        max_share: float = 0.05,
+        max_share: float = DEFAULT_MAX_SHARE,
         force: bool = False,
-        min_changes: int = 10,
+        min_changes: int = DEFAULT_MIN_CHANGES,
     ) -> tuple[Plan, PlanSummary, dict[str, tuple[int, int]]]:
         """The plan for ``builder.sink`` (see :func:`connector.segments.planning.build_plan`)."""
         from connector.segments.planning import build_plan
