@@ -15,7 +15,6 @@ that are not valid datetimes in every example).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -78,7 +77,7 @@ class _Response:
     headers: Headers
 
 
-def _as_request(request: httpx.Request, server_path: str) -> _Request:
+def _as_request(request: httpx.Request) -> _Request:
     url = urlsplit(str(request.url))
     content = request.content or None
     ctype = request.headers.get("content-type", "application/json" if content else "")
@@ -111,7 +110,6 @@ class OpenApiContract:
     def __init__(self, document: dict[str, Any], server_url: str) -> None:
         spec = {**document, "servers": [{"url": server_url.rstrip("/")}]}
         self.api = OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
-        self.server_path = urlsplit(server_url).path.rstrip("/")
 
     @classmethod
     def load(cls, path: Path, server_url: str) -> OpenApiContract:
@@ -120,7 +118,7 @@ class OpenApiContract:
     def request_errors(self, request: httpx.Request) -> list[str]:
         """Why ``request`` does not conform (empty: it does). Missing credentials are not checked."""
         errors = []
-        for error in self.api.iter_request_errors(_as_request(request, self.server_path)):
+        for error in self.api.iter_request_errors(_as_request(request)):
             if isinstance(error, SecurityValidationError):
                 continue
             errors.append(_describe(error))
@@ -130,7 +128,7 @@ class OpenApiContract:
         """Why ``response`` to ``request`` does not conform (empty: it does)."""
         return [
             _describe(error)
-            for error in self.api.iter_response_errors(_as_request(request, self.server_path), _as_response(response))
+            for error in self.api.iter_response_errors(_as_request(request), _as_response(response))
         ]
 
     def checking(self, inner: httpx.AsyncBaseTransport, *, responses: bool = True) -> ContractTransport:
@@ -178,8 +176,3 @@ class ContractTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-def json_body(request: httpx.Request) -> Any:
-    """A request's JSON body (tests)."""
-    return json.loads(request.content or b"null")
